@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, spectrumx.h200_benchmark contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that derive host lists from the alias map (logic in module_utils/node_selection.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import node_selection as ns
+
+
+def _wrap(func):
+    def run(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ns.NodeSelectionError as exc:
+            raise AnsibleFilterError(str(exc))
+
+    run.__doc__ = func.__doc__
+    return run
+
+
+def node_counts(value, alias_map):
+    """``nodes`` -> list of node counts, validated against the alias map's size."""
+    return ns.parse_node_counts(value, len(ns.ordered_aliases(alias_map)))
+
+
+def node_counts_error(value, alias_map):
+    """The message that rejects ``nodes``, or an empty string when it is acceptable."""
+    try:
+        node_counts(value, alias_map)
+    except ns.NodeSelectionError as exc:
+        return str(exc)
+    return ""
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "node_counts": _wrap(node_counts),
+            "node_counts_error": node_counts_error,
+            "select_hosts": _wrap(ns.select_hosts),
+            "node_alias": _wrap(ns.alias_of),
+            "deepspeed_hostfile": _wrap(ns.deepspeed_hostfile),
+            "slurm_nodelist": _wrap(ns.slurm_nodelist),
+            "etc_hosts_lines": _wrap(ns.etc_hosts_lines),
+        }

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, spectrumx.h200_benchmark contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Node selection from the alias map: ``-e nodes=N`` and the sweep form ``-e nodes=1,2,4,8``.
+
+Pure functions, shared by the filter plugins and the tests. Everything that names hosts (the play's
+host list, Slurm node lists, PDSH host lists, DeepSpeed hostfiles, /etc/hosts) is derived from the
+ordered alias map by these functions, so there is one place that says which host is ``node008``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+_INTEGER = re.compile(r"^[0-9]+$")
+
+
+class NodeSelectionError(ValueError):
+    """The value given for ``nodes`` (or the alias map) is not acceptable."""
+
+
+def ordered_aliases(alias_map):
+    """Return ``[(alias, host), ...]`` ordered by alias (node001, node002, ...)."""
+    if not isinstance(alias_map, dict) or not alias_map:
+        raise NodeSelectionError(
+            "h200_node_aliases must be a non-empty mapping of alias to inventory host, "
+            "for example {node001: hgx-0001}; got %r" % (alias_map,)
+        )
+    return sorted(((str(k), str(v)) for k, v in alias_map.items()), key=lambda kv: kv[0])
+
+
+def _reject(value, available):
+    return NodeSelectionError(
+        "nodes=%r is not accepted: give a whole number from 1 to %d (the GPU nodes in the alias map), "
+        "or a comma-separated sweep of such numbers in increasing order, e.g. nodes=1,2,4,%d"
+        % (value, available, available)
+    )
+
+
+def parse_node_counts(value, available):
+    """Parse ``nodes`` into a list of node counts, validating each against ``available``.
+
+    Accepted: ``"4"``, ``4``, ``"1,2,4,8"`` (strictly increasing, no duplicates). Rejected with a
+    message that names ``nodes``, the value and the accepted range: 0, negatives, more than
+    ``available``, non-integers (``"2.5"``, ``"abc"``), empty strings, anything with other characters.
+    """
+    if isinstance(value, bool):
+        raise _reject(value, available)
+    if isinstance(value, int):
+        parts = [str(value)]
+    elif isinstance(value, (list, tuple)):
+        parts = [str(v).strip() for v in value]
+    elif isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+    else:
+        raise _reject(value, available)
+    counts = []
+    for part in parts:
+        if not _INTEGER.match(part):
+            raise _reject(value, available)
+        count = int(part)
+        if count < 1 or count > available:
+            raise _reject(value, available)
+        counts.append(count)
+    if not counts or any(b <= a for a, b in zip(counts, counts[1:])):
+        raise _reject(value, available)
+    return counts
+
+
+def select_hosts(alias_map, count):
+    """The inventory hosts of ``node001``..``node{count:03d}``, in alias order."""
+    pairs = ordered_aliases(alias_map)
+    if count < 1 or count > len(pairs):
+        raise _reject(count, len(pairs))
+    return [host for _alias, host in pairs[:count]]
+
+
+def alias_of(alias_map, host):
+    """The alias of an inventory host (``hgx-0009`` -> ``node008``)."""
+    for alias, mapped in ordered_aliases(alias_map):
+        if mapped == host:
+            return alias
+    raise NodeSelectionError("host %r is not in the alias map h200_node_aliases" % (host,))
+
+
+def deepspeed_hostfile(hosts, slots):
+    """A DeepSpeed hostfile: one ``host slots=N`` line per host."""
+    return "".join("%s slots=%d\n" % (host, int(slots)) for host in hosts)
+
+
+def slurm_nodelist(hosts):
+    """A Slurm node list (comma-separated; Slurm accepts it wherever a hostlist is expected)."""
+    return ",".join(hosts)
+
+
+def etc_hosts_lines(alias_map, addresses):
+    """``/etc/hosts`` lines ``ADDRESS HOST ALIAS`` for every mapped host with a known address."""
+    lines = []
+    for alias, host in ordered_aliases(alias_map):
+        address = addresses.get(host)
+        if address:
+            lines.append("%s %s %s" % (address, host, alias))
+    return lines

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The README's test command (`make test`): every suite in turn, each reported, then one closing line.
+# Suites: unit (pytest), lint (ruff, ansible-lint production), sanity (ansible-test), molecule, e2e.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PWD/.venv/bin:$PATH ANSIBLE_CONFIG=$PWD/ansible.cfg
+suites=${SUITES:-unit lint sanity build molecule e2e}
+passed=0; failed=0; failed_names=()
+run() {
+  local name=$1; shift
+  echo "=== $name: $*"
+  local start=$SECONDS
+  if "$@"; then passed=$((passed + 1)); echo "=== $name passed in $((SECONDS - start)) s"
+  else failed=$((failed + 1)); failed_names+=("$name"); echo "=== $name FAILED in $((SECONDS - start)) s"; fi
+}
+for suite in $suites; do
+  case $suite in
+    unit) run unit pytest -q -p no:cacheprovider tests/unit ;;
+    lint) run ruff ruff check plugins files tests benchmarks
+          run ansible-lint ansible-lint --profile production ;;
+    sanity) run sanity bash tests/sanity.sh ;;
+    build) run collection-build bash tests/collection_build.sh ;;
+    molecule) run molecule bash tests/molecule.sh ;;
+    e2e) run e2e pytest -q -p no:cacheprovider tests/e2e ;;
+    *) echo "unknown suite $suite"; failed=$((failed + 1)) ;;
+  esac
+done
+[ $failed -eq 0 ] || echo "failed suites: ${failed_names[*]}"
+echo "suites: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,50 @@
+"""Node selection from the alias map: accepted and rejected values of ``nodes``."""
+
+import pytest
+
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import node_selection as ns
+
+REAL_MAP = {f"node00{i}": f"hgx-000{i}" for i in range(1, 8)} | {"node008": "hgx-0009"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("8", [8]), (8, [8]), ("1", [1]), ("1,2,4,8", [1, 2, 4, 8]), (" 2 , 4 ", [2, 4]), ([1, 2], [1, 2])],
+)
+def test_accepted_values(value, expected):
+    assert ns.parse_node_counts(value, 8) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["0", "-1", "9", "abc", "2.5", "", "2;touch /tmp/x", "4,2", "2,2", "1,,2", True, None, 2.0, "08x"]
+)
+def test_rejected_values_name_nodes_value_and_range(value):
+    with pytest.raises(ns.NodeSelectionError) as err:
+        ns.parse_node_counts(value, 8)
+    message = str(err.value)
+    assert message.startswith("nodes=%r is not accepted" % (value,))
+    assert "from 1 to 8" in message
+
+
+def test_node008_is_hgx_0009():
+    assert ns.select_hosts(REAL_MAP, 8)[-1] == "hgx-0009"
+    assert ns.select_hosts(REAL_MAP, 3) == ["hgx-0001", "hgx-0002", "hgx-0003"]
+    assert ns.alias_of(REAL_MAP, "hgx-0009") == "node008"
+
+
+def test_alias_order_is_by_alias_not_by_insertion():
+    shuffled = dict(reversed(list(REAL_MAP.items())))
+    assert ns.select_hosts(shuffled, 2) == ["hgx-0001", "hgx-0002"]
+
+
+def test_derived_lists():
+    hosts = ns.select_hosts(REAL_MAP, 2)
+    assert ns.deepspeed_hostfile(hosts, 8) == "hgx-0001 slots=8\nhgx-0002 slots=8\n"
+    assert ns.slurm_nodelist(hosts) == "hgx-0001,hgx-0002"
+    lines = ns.etc_hosts_lines(REAL_MAP, {"hgx-0009": "10.2.201.9", "hgx-0001": "10.2.201.1"})
+    assert lines == ["10.2.201.1 hgx-0001 node001", "10.2.201.9 hgx-0009 node008"]
+
+
+def test_empty_alias_map_is_rejected():
+    with pytest.raises(ns.NodeSelectionError, match="h200_node_aliases"):
+        ns.select_hosts({}, 1)

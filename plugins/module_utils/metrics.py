@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, spectrumx.h200_benchmark contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one definition of the report's derived numbers: scaling efficiency and line-rate fraction.
+
+MFU and busbw are not defined here: the workload computes them (``files/h200_workload/flops.py`` and
+``collectives.py``, see docs/architecture.md) and the report only reads them.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+BITS_PER_BYTE = 8
+
+
+def scaling_efficiency(tokens_per_s_per_gpu_n, tokens_per_s_per_gpu_1):
+    """Weak-scaling efficiency of an N-node run against the 1-node run.
+
+    efficiency = per-GPU tokens/s at N nodes / per-GPU tokens/s at 1 node
+
+    (the per-GPU form of "throughput(N) / (N x throughput(1))" used by NVIDIA's dgxc-benchmarking and
+    torchtitan scaling tables). 1.0 is perfect scaling. Returns None when either value is missing or
+    the 1-node value is not positive, so an absent number is never reported as 0.
+    """
+    if tokens_per_s_per_gpu_n is None or tokens_per_s_per_gpu_1 is None:
+        return None
+    if float(tokens_per_s_per_gpu_1) <= 0:
+        return None
+    return float(tokens_per_s_per_gpu_n) / float(tokens_per_s_per_gpu_1)
+
+
+def line_rate_fraction(busbw_gbytes_per_s, line_rate_gbits_per_s):
+    """Fraction of a node's network line rate that a bus bandwidth represents.
+
+    fraction = busbw (GB/s, 10^9 bytes/s as nccl-tests prints it) x 8 / line rate (Gb/s)
+
+    For 2x400GbE the per-node line rate is 800 Gb/s = 100 GB/s, so busbw 96 GB/s is 0.96. busbw is
+    per rank in nccl-tests (doc/PERFORMANCE.md), comparable with one node's links for the inter-node
+    ring. Returns None when an input is missing or the line rate is not positive.
+    """
+    if busbw_gbytes_per_s is None or line_rate_gbits_per_s is None:
+        return None
+    if float(line_rate_gbits_per_s) <= 0:
+        return None
+    return float(busbw_gbytes_per_s) * BITS_PER_BYTE / float(line_rate_gbits_per_s)
+
+
+def gbytes_to_gbits(gbytes_per_s):
+    """GB/s (10^9 bytes/s) to Gb/s (10^9 bits/s); None stays None."""
+    return None if gbytes_per_s is None else float(gbytes_per_s) * BITS_PER_BYTE

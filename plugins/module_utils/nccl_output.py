@@ -1,0 +1,346 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, spectrumx.h200_benchmark contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parsing of nccl-tests results: the text table every version prints, and the ``-J`` JSON file.
+
+Pure functions, used by the ``nccl_tests`` module on nodes and by tests on the controller.
+
+The text parser is driven by the table header rather than by fixed positions, because the header
+changed over the years (the print formats are in nccl-tests ``src/common.cu`` / ``src/util.cu``):
+
+* up to 2.12: ``size count type redop time algbw busbw error ...`` (no ``root``; ``error`` is the
+  largest numeric deviation such as ``1e-06``, not a count of wrong elements);
+* 2.13 onwards: ``size count type redop root time algbw busbw #wrong ...``; ``N/A`` where the
+  result was not checked (``-c 0``, and the in-place half of alltoall);
+* 2.17 onwards: ``# nccl-tests version X nccl-headers=N nccl-library=N`` and
+  ``# Collective test starting: NAME`` before the table; optional per-iteration
+  (``i_min i_max i_p99 i_cv%``) and ``timestamp`` columns.
+
+Lines are read as they come from launchers: Slurm ``srun --label`` prefixes (`` 0: ``), Open MPI
+``--tag-output`` prefixes (``[1,0]<stdout>:``), NCCL INFO/WARN lines between rows, and outputs cut
+off by a crash (``complete`` is then false).
+
+Units are those nccl-tests prints: time in microseconds, bandwidths in GB/s (10^9 bytes/s).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import math
+import re
+
+# A launcher prefix in front of a line: srun --label (" 0: ") or Open MPI --tag-output ("[1,0]<stdout>:").
+_LAUNCHER_PREFIX = re.compile(r"^(?:\s*\d+: ?|\[\d+,\d+\]<std(?:out|err)>: ?)")
+_TIME_COLUMNS = ("time", "cputime")
+_WRONG_COLUMNS = ("#wrong", "wrong")
+_ERROR_COLUMNS = ("error",)
+_NCCL_TESTS_VERSION = re.compile(
+    r"#\s*nccl-tests version (\S+) nccl-headers=(\d+) nccl-library=(\d+)"
+)
+_NCCL_VERSION_LINE = re.compile(r"NCCL version (\d+\.\d+\.\d+)(\S*)")
+_TEST_NAME = re.compile(r"#\s*Collective test starting:\s*(\S+)")
+_AVG_BUSBW = re.compile(r"Avg bus bandwidth\s*:\s*(\S+)")
+_OUT_OF_BOUNDS = re.compile(r"Out of bounds values\s*:\s*(\d+)\s*(OK|FAILED)?")
+_RANK_LINE = re.compile(r"#\s*Rank\s+(\d+)\s+(?:Group\s+(\d+)\s+)?Pid\s+(\d+)\s+on\s+(\S+)\s+device\s+(\d+)")
+_CONFIG_LINE = re.compile(r"#\s*nThread\s")
+_FAILURE_LINE = re.compile(r"(Test (?:\w+ )?failure|NCCL WARN|NCCL failure|Segmentation fault|Aborted|CANCELLED|srun: error)")
+_MAX_FAILURE_LINES = 20
+
+
+class NcclOutputError(ValueError):
+    """The input is not an nccl-tests output this parser can read."""
+
+
+def nccl_version_from_code(code):
+    """``22606`` -> ``"2.26.6"`` (``NCCL_VERSION_CODE``: major*10000 + minor*100 + patch since 2.9,
+    major*1000 + minor*100 + patch before)."""
+    code = int(code)
+    if code >= 20900:
+        return "%d.%d.%d" % (code // 10000, (code % 10000) // 100, code % 100)
+    return "%d.%d.%d" % (code // 1000, (code % 1000) // 100, code % 100)
+
+
+def _number(text):
+    """A float from a table cell, or None for N/A, nan and inf (nccl-tests prints them for 0-byte rows)."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _count(text):
+    """The ``#wrong`` cell: an integer count (printed with %g, so ``1e+06`` is possible) or None for N/A."""
+    value = _number(text)
+    return None if value is None else int(round(value))
+
+
+def strip_launcher_prefix(line):
+    """Remove an srun ``--label`` or Open MPI ``--tag-output`` prefix from one output line."""
+    return _LAUNCHER_PREFIX.sub("", line, count=1)
+
+
+def _parse_header(tokens):
+    """Column layout from the header tokens after ``#``: (prefix names, names of one half), or None.
+
+    The out-of-place half starts at the first ``time`` column and the in-place half at the second;
+    both halves have the same columns, and a trailing ``timestamp`` label is not a data column.
+    """
+    time_positions = [i for i, tok in enumerate(tokens) if tok in _TIME_COLUMNS]
+    if len(time_positions) < 2:
+        return None
+    first, second = time_positions[0], time_positions[1]
+    half = tokens[first:second]
+    return tokens[:first], half
+
+
+def _place(values, names, time_scale):
+    """One half of a row (out-of-place or in-place) as the contract's dict."""
+    cells = dict(zip(names, values))
+    time_key = next((k for k in _TIME_COLUMNS if k in cells), None)
+    result = {
+        "time_us": None if _number(cells.get(time_key)) is None else _number(cells.get(time_key)) * time_scale,
+        "algbw_gbps": _number(cells.get("algbw")),
+        "busbw_gbps": _number(cells.get("busbw")),
+        "wrong": None,
+    }
+    wrong_key = next((k for k in _WRONG_COLUMNS if k in cells), None)
+    if wrong_key is not None:
+        result["wrong"] = _count(cells[wrong_key])
+    error_key = next((k for k in _ERROR_COLUMNS if k in cells), None)
+    if error_key is not None:
+        # Before 2.13 the column is the largest deviation, not a count; keep it under its own name.
+        result["max_error"] = _number(cells[error_key])
+    return result
+
+
+def _int_or_none(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _config(line):
+    """``# nThread 1 nGpus 8 minBytes 8 ... validation: 1 graph: 0`` -> dict of the integer settings."""
+    config = {}
+    for key, value in re.findall(r"([A-Za-z][A-Za-z ]*?):?\s+(-?\d+)(?:\(\w+\))?", line.lstrip("# ")):
+        config[key.strip().replace(" ", "_")] = int(value)
+    return config
+
+
+def _summary(rows, result):
+    """Fill ``peak_busbw_gbps`` and ``wrong_total`` from the rows."""
+    busbws = [
+        place["busbw_gbps"]
+        for row in rows
+        for place in (row["out_of_place"], row["in_place"])
+        if place is not None and place["busbw_gbps"] is not None
+    ]
+    result["peak_busbw_gbps"] = max(busbws) if busbws else None
+    wrongs = [
+        place["wrong"]
+        for row in rows
+        for place in (row["out_of_place"], row["in_place"])
+        if place is not None and place["wrong"] is not None
+    ]
+    # null (not 0) when nothing was checked: 0 would claim a verified result.
+    result["wrong_total"] = sum(wrongs) if wrongs else None
+    return result
+
+
+def _empty_result():
+    return {
+        "tool": "nccl-tests",
+        "test": None,
+        "rows": [],
+        "avg_busbw_gbps": None,
+        "peak_busbw_gbps": None,
+        "wrong_total": None,
+        "out_of_bounds_count": None,
+        "out_of_bounds_ok": None,
+        "complete": False,
+        "nccl_version": None,
+        "nccl_tests_version": None,
+        "ranks": 0,
+        "hosts": [],
+        "config": {},
+        "failures": [],
+    }
+
+
+def parse_nccl_text(text):
+    """Parse the text output of one nccl-tests run.
+
+    Returns ``{"tool", "test", "rows", "avg_busbw_gbps", "peak_busbw_gbps", "wrong_total",
+    "out_of_bounds_count", "out_of_bounds_ok", "complete", "nccl_version", "nccl_tests_version",
+    "ranks", "hosts", "config", "failures"}``. ``complete`` is true only when the closing
+    ``Avg bus bandwidth`` line was printed; a run cut off by a crash keeps the rows printed before it.
+    Raises NcclOutputError when ``text`` is not a string.
+    """
+    if not isinstance(text, str):
+        raise NcclOutputError("nccl-tests output must be text, got %s" % type(text).__name__)
+    result = _empty_result()
+    layout = None
+    time_scale = 1.0
+    rows = result["rows"]
+    ranks = set()
+    for raw in text.splitlines():
+        line = strip_launcher_prefix(raw.rstrip("\r"))
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if _FAILURE_LINE.search(stripped) and len(result["failures"]) < _MAX_FAILURE_LINES:
+            result["failures"].append(stripped)
+        match = _NCCL_TESTS_VERSION.search(stripped)
+        if match:
+            result["nccl_tests_version"] = match.group(1)
+            result["nccl_version"] = nccl_version_from_code(match.group(3))
+            continue
+        match = _NCCL_VERSION_LINE.search(stripped)
+        if match and result["nccl_version"] is None:
+            result["nccl_version"] = match.group(1)
+            continue
+        if stripped.startswith("#") or "Avg bus bandwidth" in stripped or "Out of bounds values" in stripped:
+            match = _TEST_NAME.search(stripped)
+            if match:
+                result["test"] = match.group(1)
+                continue
+            match = _RANK_LINE.search(stripped)
+            if match:
+                ranks.add(int(match.group(1)))
+                if match.group(4) not in result["hosts"]:
+                    result["hosts"].append(match.group(4))
+                continue
+            if _CONFIG_LINE.match(stripped):
+                result["config"] = _config(stripped)
+                continue
+            match = _AVG_BUSBW.search(stripped)
+            if match:
+                result["avg_busbw_gbps"] = _number(match.group(1))
+                result["complete"] = True
+                continue
+            match = _OUT_OF_BOUNDS.search(stripped)
+            if match:
+                result["out_of_bounds_count"] = int(match.group(1))
+                result["out_of_bounds_ok"] = int(match.group(1)) == 0
+                continue
+            tokens = stripped.lstrip("#").split()
+            if "size" in tokens and "count" in tokens:
+                layout = _parse_header(tokens)
+            elif layout is not None and "(B)" in tokens:
+                time_scale = 1000.0 if "(ms)" in tokens else 1.0
+            continue
+        if layout is None:
+            continue
+        tokens = stripped.split()
+        prefix, half = layout
+        width = len(prefix) + 2 * len(half)
+        if len(tokens) < width or not tokens[0].isdigit():
+            continue  # NCCL INFO lines, a row cut off mid-line, anything else between rows
+        head = dict(zip(prefix, tokens[: len(prefix)]))
+        rows.append(
+            {
+                "size_bytes": _int_or_none(head.get("size")),
+                "count": _int_or_none(head.get("count")),
+                "dtype": head.get("type"),
+                "redop": head.get("redop"),
+                "root": _int_or_none(head.get("root")),
+                "out_of_place": _place(tokens[len(prefix): len(prefix) + len(half)], half, time_scale),
+                "in_place": _place(tokens[len(prefix) + len(half): width], half, time_scale),
+            }
+        )
+    result["ranks"] = len(ranks)
+    return _summary(rows, result)
+
+
+def _json_number(value):
+    """nccl-tests writes doubles with %lf and NaN as the string "nan"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    return _number(value)
+
+
+def _json_bool(value):
+    """nccl-tests writes booleans as the strings "true"/"false" (jsonBool goes through jsonStr)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _json_place(place):
+    if not isinstance(place, dict):
+        return None
+    time_value = place.get("time", place.get("cpu_time"))
+    wrong = _json_number(place.get("nwrong"))
+    return {
+        "time_us": _json_number(time_value),
+        "algbw_gbps": _json_number(place.get("alg_bw")),
+        "busbw_gbps": _json_number(place.get("bus_bw")),
+        "wrong": None if wrong is None else int(round(wrong)),
+    }
+
+
+def parse_nccl_json(text):
+    """Parse the file nccl-tests writes with ``-J FILE`` (2.18 onwards; format in ``src/util.cu``).
+
+    Returns the same keys as :func:`parse_nccl_text`. A file cut off by a crash is not valid JSON:
+    the result then has ``complete: false``, no rows and the decoding error in ``failures``.
+    """
+    result = _empty_result()
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        result["failures"].append("nccl-tests JSON output is not complete JSON: %s" % exc)
+        return result
+    if not isinstance(data, dict):
+        raise NcclOutputError("nccl-tests JSON output must be an object, got %s" % type(data).__name__)
+    if data.get("nccl_version") is not None:
+        result["nccl_version"] = nccl_version_from_code(data["nccl_version"])
+    args = data.get("args") or []
+    if args:
+        result["test"] = str(args[0]).rsplit("/", 1)[-1]
+    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    # The device list is top-level in some versions and inside "config" in others (file version 3).
+    devices = data.get("devices") or config.get("devices") or []
+    result["config"] = dict(
+        (k, v if _json_bool(v) is None else _json_bool(v)) for k, v in config.items() if k != "devices"
+    )
+    result["ranks"] = len(devices)
+    for device in devices:
+        host = device.get("hostname") if isinstance(device, dict) else None
+        if host and host not in result["hosts"]:
+            result["hosts"].append(host)
+    for item in data.get("results") or []:
+        result["rows"].append(
+            {
+                "size_bytes": _int_or_none(item.get("size")),
+                "count": _int_or_none(item.get("count")),
+                "dtype": item.get("type"),
+                "redop": item.get("redop"),
+                "root": _int_or_none(str(item.get("root", "")).strip()),
+                "out_of_place": _json_place(item.get("out_of_place")),
+                "in_place": _json_place(item.get("in_place")),
+            }
+        )
+    bounds = data.get("out_of_bounds")
+    if isinstance(bounds, dict) and bounds.get("count") is not None:
+        result["out_of_bounds_count"] = int(bounds["count"])
+        okay = _json_bool(bounds.get("okay"))
+        result["out_of_bounds_ok"] = okay if okay is not None else int(bounds["count"]) == 0
+    average = data.get("average_bus_bandwidth")
+    if isinstance(average, dict):
+        result["avg_busbw_gbps"] = _json_number(average.get("bandwidth"))
+        result["complete"] = True
+    for error in data.get("errors") or []:
+        if str(error).strip():
+            result["failures"].append(str(error).strip())
+    return _summary(result["rows"], result)

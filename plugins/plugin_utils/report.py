@@ -1,0 +1,557 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, spectrumx.h200_benchmark contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side report of a benchmark run directory: ``summary.json``, ``report.md``, ``plots/*.png``.
+
+Reads the files of the run directory (layout in docs/architecture.md), never the nodes. Every number
+that is absent (phase failed, GPU not present, counter absent) stays ``null`` in summary.json with a
+reason next to it, and is printed as "n/a (reason)" in report.md, never as 0.
+
+Definitions are not repeated here: busbw and MFU come from the workload's files as they are; scaling
+efficiency and line-rate fraction come from ``module_utils/metrics.py``. What each field means is in
+docs/report.md.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import glob
+import json
+import math
+import os
+import re
+
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics
+
+DEFAULT_TARGETS = {
+    "gpu_util_pct": 90.0,
+    "scaling_pct": {2: 98.0, 4: 95.0, 8: 90.0},
+    "busbw_gbps": 920.0,
+    "latency_us": 50.0,
+}
+# What must match for a stored 1-node SFT result to serve as the scaling baseline of this run.
+BASELINE_KEYS = ("model", "preset", "device", "seq_len", "micro_batch_size", "zero_stage")
+_RUN_DIR_NAME = re.compile(r"^\d{8}-\d{6}-n[0-9-]+$")
+_NODE_DIR = re.compile(r"^n(\d+)(?:-(.+))?$")
+
+
+class ReportError(ValueError):
+    """An input of the report (run directory, targets, line rate) is not acceptable."""
+
+
+# -- input validation ------------------------------------------------------------------------------
+def _number(name, value, positive=True):
+    if isinstance(value, bool):
+        raise ReportError("%s must be a number, got %r" % (name, value))
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ReportError("%s must be a number, got %r" % (name, value)) from None
+    if math.isnan(number) or (positive and number <= 0):
+        raise ReportError("%s must be a positive number, got %r" % (name, value))
+    return number
+
+
+def normalise_targets(targets):
+    """Validate the targets (merged over DEFAULT_TARGETS); scaling keys become int node counts."""
+    merged = dict(DEFAULT_TARGETS)
+    merged.update(targets or {})
+    unknown = sorted(set(merged) - set(DEFAULT_TARGETS))
+    if unknown:
+        raise ReportError(
+            "h200_targets has unknown keys %s; accepted keys: %s" % (unknown, ", ".join(sorted(DEFAULT_TARGETS)))
+        )
+    scaling = merged["scaling_pct"]
+    if not isinstance(scaling, dict):
+        raise ReportError("h200_targets.scaling_pct must map node count to percent, e.g. {2: 98}, got %r" % (scaling,))
+    out = {key: _number("h200_targets." + key, merged[key]) for key in ("gpu_util_pct", "busbw_gbps", "latency_us")}
+    out["scaling_pct"] = {}
+    for count, pct in scaling.items():
+        if not re.match(r"^[0-9]+$", str(count)) or int(count) < 2:
+            raise ReportError("h200_targets.scaling_pct keys must be node counts of 2 or more, got %r" % (count,))
+        out["scaling_pct"][int(count)] = _number("h200_targets.scaling_pct[%s]" % count, pct)
+    return out
+
+
+# -- reading the run directory ---------------------------------------------------------------------
+def _load_json(path):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def _load_jsonl(path):
+    records = []
+    try:
+        with open(path) as handle:
+            for line in handle:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    continue  # a line cut by a crash: the rest of the file still counts
+    except OSError:
+        pass
+    return records
+
+
+def _phase_reason(phases, phase, nodes):
+    """Why a phase at ``nodes`` produced nothing: its phases.jsonl status and reason, or 'not run'."""
+    for entry in reversed(phases):
+        if entry.get("phase") == phase and entry.get("nodes") == nodes:
+            status = entry.get("status")
+            if status == "ok":
+                return "phase ok, but no result file"
+            return "phase %s: %s" % (status, entry.get("reason") or "no reason recorded")
+    return "not run"
+
+
+def _peak_busbw(data):
+    """The file's peak busbw; when a writer left it out, the largest busbw of its rows."""
+    if data.get("peak_busbw_gbps") is not None:
+        return float(data["peak_busbw_gbps"])
+    values = [
+        row[half]["busbw_gbps"]
+        for row in data.get("rows") or []
+        for half in ("out_of_place", "in_place")
+        if isinstance(row.get(half), dict) and row[half].get("busbw_gbps") is not None
+    ]
+    return max(values) if values else None
+
+
+def read_collectives(run_dir, run, phases, line_rate_gbps):
+    """One entry per collective result file in nccl/n<N>[-<variant>]/, plus entries for the missing ones."""
+    entries = []
+    for path in sorted(glob.glob(os.path.join(run_dir, "nccl", "n*", "*.json"))):
+        match = _NODE_DIR.match(os.path.basename(os.path.dirname(path)))
+        if not match:
+            continue
+        data = _load_json(path)
+        name = os.path.splitext(os.path.basename(path))[0]
+        nodes = int(match.group(1))
+        if not isinstance(data, dict):
+            entries.append(_missing_collective(name, nodes, match.group(2), "result file unreadable: %s" % path))
+            continue
+        entries.append(_collective_entry(name, nodes, match.group(2), data, line_rate_gbps))
+    found = {(e["collective"], e["nodes"]) for e in entries}
+    for nodes in run.get("counts") or []:
+        for name in run.get("collectives") or []:
+            if name == "sendrecv" and nodes < 2:
+                continue
+            if (name, nodes) not in found:
+                entries.append(_missing_collective(name, nodes, None, _phase_reason(phases, "collectives", nodes)))
+    return sorted(entries, key=lambda e: (e["collective"], e["nodes"], e["variant"] or ""))
+
+
+def _collective_entry(name, nodes, variant, data, line_rate_gbps):
+    peak = _peak_busbw(data)
+    status = "ok" if peak is not None else "failed"
+    inter_node = nodes >= 2
+    fraction = metrics.line_rate_fraction(peak, line_rate_gbps) if inter_node else None
+    note = None
+    if not inter_node:
+        note = "inside one node (NVLink or shared memory): not compared with the network line rate"
+    elif fraction is not None and fraction > 1.0:
+        note = (
+            "above the line rate: algorithm %s counts traffic that stays inside a node; "
+            "the NCCL_ALGO=Ring result shows what the links carry" % (data.get("algo") or "default")
+        )
+    return {
+        "collective": name,
+        "nodes": nodes,
+        "variant": variant,
+        "ranks": data.get("ranks"),
+        "tool": data.get("tool"),
+        "backend": data.get("backend"),
+        "algo": data.get("algo"),
+        "status": status,
+        "reason": None if status == "ok" else (data.get("error") or "no busbw in the result"),
+        "peak_busbw_gbps": peak,
+        "avg_busbw_gbps": data.get("avg_busbw_gbps"),
+        "peak_busbw_gbits": metrics.gbytes_to_gbits(peak),
+        "line_rate_gbps": line_rate_gbps,
+        "line_rate_fraction": fraction,
+        "note": note,
+        "rows": data.get("rows") or [],
+    }
+
+
+def _missing_collective(name, nodes, variant, reason):
+    return {
+        "collective": name,
+        "nodes": nodes,
+        "variant": variant,
+        "ranks": None,
+        "tool": None,
+        "backend": None,
+        "algo": None,
+        "status": "missing",
+        "reason": reason,
+        "peak_busbw_gbps": None,
+        "avg_busbw_gbps": None,
+        "peak_busbw_gbits": None,
+        "line_rate_gbps": None,
+        "line_rate_fraction": None,
+        "note": None,
+        "rows": [],
+    }
+
+
+def latency(collectives):
+    """2-node latency: time of the smallest message of sendrecv (out of place) between 2 nodes.
+
+    Falls back to the smallest node count above 2 that has a sendrecv result, and says so.
+    """
+    candidates = [
+        e for e in collectives if e["collective"] == "sendrecv" and e["nodes"] >= 2 and e["rows"] and not e["variant"]
+    ]
+    if not candidates:
+        reasons = [e["reason"] for e in collectives if e["collective"] == "sendrecv" and e["reason"]]
+        return {"latency_us": None, "reason": reasons[0] if reasons else "no sendrecv result between 2 nodes"}
+    entry = min(candidates, key=lambda e: e["nodes"])
+    row = min(entry["rows"], key=lambda r: r.get("size_bytes") or 0)
+    time_us = (row.get("out_of_place") or {}).get("time_us")
+    return {
+        "latency_us": time_us,
+        "reason": None if time_us is not None else "no time in the smallest sendrecv row",
+        "collective": "sendrecv",
+        "nodes": entry["nodes"],
+        "size_bytes": row.get("size_bytes"),
+        "tool": entry["tool"],
+        "note": None if entry["nodes"] == 2 else "measured between %d nodes (no 2-node result)" % entry["nodes"],
+    }
+
+
+def read_weak_node(run_dir, line_rate_gbps, tolerance):
+    """Per-node and per-pair results of the weak-node phase (nccl/weak/<label>/<collective>.json).
+
+    A result is flagged when its peak busbw is below (1 - tolerance) x the median of its kind.
+    """
+    entries = []
+    for path in sorted(glob.glob(os.path.join(run_dir, "nccl", "weak", "*", "*.json"))):
+        label = os.path.basename(os.path.dirname(path))
+        kind = "node" if label.startswith("node-") else "pair"
+        data = _load_json(path) or {}
+        peak = _peak_busbw(data)
+        entries.append(
+            {
+                "label": label,
+                "kind": kind,
+                "collective": os.path.splitext(os.path.basename(path))[0],
+                "algo": data.get("algo"),
+                "peak_busbw_gbps": peak,
+                "line_rate_fraction": metrics.line_rate_fraction(peak, line_rate_gbps) if kind == "pair" else None,
+                "reason": None if peak is not None else (data.get("error") or "no result"),
+            }
+        )
+    for kind in ("node", "pair"):
+        for collective in {e["collective"] for e in entries}:
+            group = [e for e in entries if e["kind"] == kind and e["collective"] == collective]
+            values = sorted(e["peak_busbw_gbps"] for e in group if e["peak_busbw_gbps"] is not None)
+            median = values[len(values) // 2] if values else None
+            for e in group:
+                e["median_gbps"] = median
+                e["slow"] = bool(
+                    median and (e["peak_busbw_gbps"] is None or e["peak_busbw_gbps"] < (1.0 - tolerance) * median)
+                )
+    return entries
+
+
+def read_telemetry(run_dir):
+    """Per phase dir (telemetry/<phase>-n<N>/): per host the samples [(t, mean GPU util %)] or the absence reason."""
+    phases = {}
+    for path in sorted(glob.glob(os.path.join(run_dir, "telemetry", "*", "*.jsonl"))):
+        phase = os.path.basename(os.path.dirname(path))
+        host = os.path.basename(path)[: -len(".jsonl")]
+        samples, absent = [], None
+        for record in _load_jsonl(path):
+            if record.get("record") == "absent":
+                absent = "%s (%s)" % (record.get("gpu") or "not present", record.get("reason") or "no reason given")
+            elif record.get("record") == "sample":
+                utils = [g.get("util_pct") for g in record.get("gpus") or [] if g.get("util_pct") is not None]
+                if utils:
+                    samples.append((float(record["t"]), sum(utils) / len(utils), len(utils)))
+        if not samples and absent is None:
+            absent = "no GPU samples recorded"
+        phases.setdefault(phase, {})[host] = {"samples": samples, "absent": absent}
+    return phases
+
+
+def gpu_util_mean(telemetry_phase):
+    """Mean GPU utilisation % over every GPU sample of every host of one phase; (value, reason)."""
+    if not telemetry_phase:
+        return None, "no telemetry recorded for this phase"
+    total = count = 0.0
+    for host in telemetry_phase.values():
+        for _t, util, gpus in host["samples"]:
+            total += util * gpus
+            count += gpus
+    if not count:
+        reasons = sorted({"%s: %s" % (h, v["absent"]) for h, v in telemetry_phase.items()})
+        return None, "; ".join(reasons)
+    return total / count, None
+
+
+def read_sft(run_dir, run, phases, telemetry):
+    """One entry per node count of the run: the workload's summary.json, or why there is none."""
+    entries = []
+    counts = sorted(set(run.get("counts") or []) | _sft_counts_on_disk(run_dir))
+    for nodes in counts:
+        summary = _load_json(os.path.join(run_dir, "sft", "n%d" % nodes, "summary.json"))
+        util, util_reason = gpu_util_mean(telemetry.get("sft-n%d" % nodes))
+        entry = {"nodes": nodes, "gpu_util_mean": util, "gpu_util_reason": util_reason}
+        if not isinstance(summary, dict):
+            entry.update(status="missing", reason=_phase_reason(phases, "sft", nodes))
+        elif summary.get("status") != "ok":
+            error = summary.get("error") or {}
+            entry.update(
+                status="failed",
+                reason="workload failed: %s%s"
+                % (error.get("message") or "no message", (" (fix: %s)" % error["fix"]) if error.get("fix") else ""),
+            )
+        else:
+            entry.update(status="ok", reason=None)
+        for key in (
+            "model", "model_source", "preset", "device", "world_size", "gpus_per_node", "zero_stage", "seq_len",
+            "micro_batch_size", "grad_accum", "tokens_per_s", "tokens_per_s_per_gpu", "tflops_per_gpu", "mfu",
+            "mfu_with_attention", "peak_mem_gb", "loss_first", "loss_last", "flops_convention", "timed_steps",
+        ):
+            entry[key] = summary.get(key) if isinstance(summary, dict) and entry["status"] == "ok" else None
+        if entry["status"] == "ok" and entry["mfu"] is None:
+            entry["mfu_reason"] = "CPU: no peak" if entry["device"] == "cpu" else "not reported by the workload"
+        else:
+            entry["mfu_reason"] = None if entry["status"] == "ok" else entry["status"]
+        entries.append(entry)
+    return entries
+
+
+def _sft_counts_on_disk(run_dir):
+    counts = set()
+    for path in glob.glob(os.path.join(run_dir, "sft", "n*")):
+        match = _NODE_DIR.match(os.path.basename(path))
+        if match and not match.group(2):
+            counts.add(int(match.group(1)))
+    return counts
+
+
+def _stored_baseline(run_dir, results_root, like):
+    """The newest other run under results_root whose 1-node SFT succeeded with the same configuration."""
+    if not results_root or not os.path.isdir(results_root):
+        return None
+    this = os.path.realpath(run_dir)
+    for name in sorted(os.listdir(results_root), reverse=True):
+        other = os.path.join(results_root, name)
+        if not _RUN_DIR_NAME.match(name) or os.path.realpath(other) == this:
+            continue
+        summary = _load_json(os.path.join(other, "sft", "n1", "summary.json"))
+        if not isinstance(summary, dict) or summary.get("status") != "ok":
+            continue
+        if summary.get("tokens_per_s_per_gpu") is None:
+            continue
+        if all(summary.get(key) == like.get(key) for key in BASELINE_KEYS):
+            return {"source": "stored run", "run_id": name, "tokens_per_s_per_gpu": summary["tokens_per_s_per_gpu"]}
+    return None
+
+
+def scaling(run_dir, run_id, sft, results_root):
+    """Scaling efficiency per node count against the 1-node per-GPU throughput.
+
+    The baseline is this run's 1-node SFT when it succeeded, else the newest stored run with the same
+    model, preset, device, sequence length, micro-batch and ZeRO stage (docs/report.md).
+    """
+    ok = [e for e in sft if e["status"] == "ok" and e["tokens_per_s_per_gpu"] is not None]
+    one = next((e for e in ok if e["nodes"] == 1), None)
+    if one is not None:
+        baseline = {"source": "this run", "run_id": run_id, "tokens_per_s_per_gpu": one["tokens_per_s_per_gpu"]}
+    elif ok:
+        baseline = _stored_baseline(run_dir, results_root, ok[0])
+    else:
+        baseline = None
+    points = []
+    if baseline is not None and one is None:
+        points.append({"nodes": 1, "tokens_per_s_per_gpu": baseline["tokens_per_s_per_gpu"],
+                       "efficiency": 1.0, "run_id": baseline["run_id"]})
+    for e in ok:
+        base = baseline["tokens_per_s_per_gpu"] if baseline else None
+        points.append(
+            {
+                "nodes": e["nodes"],
+                "tokens_per_s_per_gpu": e["tokens_per_s_per_gpu"],
+                "efficiency": metrics.scaling_efficiency(e["tokens_per_s_per_gpu"], base),
+                "run_id": run_id,
+            }
+        )
+    reason = None
+    if baseline is None:
+        reason = (
+            "no 1-node SFT result in this run or in a stored run with the same configuration"
+            if ok else "no successful SFT run"
+        )
+    return {"baseline": baseline, "points": points, "reason": reason}
+
+
+def _flatten(value, prefix=""):
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            out.update(_flatten(item, "%s%s." % (prefix, key)))
+        return out
+    if isinstance(value, list):
+        return {prefix[:-1]: json.dumps(value, sort_keys=True)}
+    return {prefix[:-1]: value}
+
+
+def read_hosts(run_dir):
+    """Preflight result and flattened environment record of every host that has either."""
+    hosts = {}
+    for path in sorted(glob.glob(os.path.join(run_dir, "preflight", "*.json"))):
+        data = _load_json(path) or {}
+        host = os.path.basename(path)[: -len(".json")]
+        failed = [c for c in data.get("checks") or [] if c.get("status") != "pass"]
+        hosts.setdefault(host, {})["preflight"] = {"ok": data.get("ok"), "not_passed": failed}
+    for path in sorted(glob.glob(os.path.join(run_dir, "env", "*.json"))):
+        host = os.path.basename(path)[: -len(".json")]
+        hosts.setdefault(host, {})["env"] = _flatten(_load_json(path) or {})
+    return hosts
+
+
+# -- the summary -----------------------------------------------------------------------------------
+def _target(name, target, unit, comparison, measured, note=None, reason=None):
+    if measured is None:
+        passed = None
+    elif comparison == ">=":
+        passed = measured >= target
+    else:
+        passed = measured < target
+    return {
+        "name": name,
+        "target": target,
+        "unit": unit,
+        "comparison": comparison,
+        "measured": measured,
+        "pass": passed,
+        "note": note,
+        "reason": reason if measured is None else None,
+    }
+
+
+def targets_table(targets, line_rate_gbps, sft, scale, collectives, lat):
+    rows = []
+    largest = max((e for e in sft if e["status"] == "ok"), key=lambda e: e["nodes"], default=None)
+    util = largest["gpu_util_mean"] if largest else None
+    rows.append(
+        _target(
+            "gpu_utilisation", targets["gpu_util_pct"], "%", ">=", util,
+            note=None if largest is None else "mean over the SFT phase at %d nodes (nvidia-smi/NVML utilization.gpu)"
+            % largest["nodes"],
+            reason=largest["gpu_util_reason"] if largest else "no successful SFT run",
+        )
+    )
+    points = {p["nodes"]: p for p in scale["points"]}
+    for nodes, pct in sorted(targets["scaling_pct"].items()):
+        point = points.get(nodes)
+        eff = point["efficiency"] if point else None
+        reason = scale["reason"] or ("no successful %d-node SFT run" % nodes)
+        rows.append(
+            _target("scaling_%d_nodes" % nodes, pct, "%", ">=", None if eff is None else eff * 100.0, reason=reason)
+        )
+    multi = [e for e in collectives if e["collective"] == "all_reduce" and e["nodes"] >= 2 and e["peak_busbw_gbits"]]
+    best = max(multi, key=lambda e: e["peak_busbw_gbits"], default=None)
+    note = None
+    if targets["busbw_gbps"] > line_rate_gbps:
+        note = (
+            "physically impossible: the target %g Gb/s is above the %g Gb/s line rate of a node's links "
+            "(h200_line_rate_gbps); busbw cannot exceed what the wires carry"
+            % (targets["busbw_gbps"], line_rate_gbps)
+        )
+    if best is not None:
+        where = "all_reduce peak busbw at %d nodes (%s) x 8" % (best["nodes"], best["tool"])
+        note = where if note is None else where + "; " + note
+    rows.append(
+        _target(
+            "bus_bandwidth", targets["busbw_gbps"], "Gb/s", ">=", best["peak_busbw_gbits"] if best else None,
+            note=note, reason="no all_reduce result between 2 or more nodes",
+        )
+    )
+    rows.append(
+        _target("latency_2_nodes", targets["latency_us"], "us", "<", lat["latency_us"], note=lat.get("note"),
+                reason=lat.get("reason"))
+    )
+    return rows
+
+
+def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, weak_tolerance=0.1):
+    """Read the run directory and return the summary (the content of summary.json plus plot data)."""
+    if not os.path.isdir(run_dir):
+        raise ReportError("run_dir %r is not a directory" % (run_dir,))
+    line_rate_gbps = _number("h200_line_rate_gbps", line_rate_gbps)
+    targets = normalise_targets(targets)
+    run = _load_json(os.path.join(run_dir, "run.json"))
+    if not isinstance(run, dict):
+        raise ReportError("%s is missing or not JSON: the run directory was not created by benchmark.yml"
+                          % os.path.join(run_dir, "run.json"))
+    run_id = run.get("run_id") or os.path.basename(os.path.normpath(run_dir))
+    phases = _load_jsonl(os.path.join(run_dir, "phases.jsonl"))
+    collectives = read_collectives(run_dir, run, phases, line_rate_gbps)
+    lat = latency(collectives)
+    telemetry = read_telemetry(run_dir)
+    sft = read_sft(run_dir, run, phases, telemetry)
+    scale = scaling(run_dir, run_id, sft, results_root)
+    largest_sft = max((e for e in sft if e["status"] == "ok"), key=lambda e: e["nodes"], default=None)
+    summary = {
+        "run_id": run_id,
+        "nodes": run.get("nodes"),
+        "counts": run.get("counts"),
+        "hosts": run.get("hosts"),
+        "gpus_per_node": run.get("gpus_per_node"),
+        "device": run.get("device"),
+        "launcher": run.get("launcher"),
+        "preset": run.get("preset"),
+        "model": run.get("model"),
+        "line_rate_gbps": line_rate_gbps,
+        "phases": phases,
+        "collectives": [{k: v for k, v in e.items() if k != "rows"} for e in collectives],
+        "latency_us": lat["latency_us"],
+        "latency": lat,
+        "sft": {
+            key: (largest_sft or {}).get(key)
+            for key in ("nodes", "tokens_per_s", "tokens_per_s_per_gpu", "mfu", "gpu_util_mean", "tflops_per_gpu")
+        },
+        "sft_runs": sft,
+        "scaling": scale["points"],
+        "scaling_baseline": scale["baseline"],
+        "scaling_reason": scale["reason"],
+        "weak_node": read_weak_node(run_dir, line_rate_gbps, weak_tolerance),
+        "targets": targets_table(targets, line_rate_gbps, sft, scale, collectives, lat),
+        "hosts_checked": read_hosts(run_dir),
+    }
+    if largest_sft is None:
+        reasons = "; ".join("%d nodes: %s" % (e["nodes"], e["reason"]) for e in sft) or "SFT not run"
+        summary["sft"]["reason"] = reasons
+    else:
+        summary["sft"]["mfu_reason"] = largest_sft["mfu_reason"]
+        summary["sft"]["gpu_util_reason"] = largest_sft["gpu_util_reason"]
+    return summary, collectives, telemetry
+
+
+def write_report(run_dir, line_rate_gbps=800, targets=None, results_root=None, weak_tolerance=0.1):
+    """Write summary.json, plots/*.png and report.md into run_dir; return the summary."""
+    from ansible_collections.spectrumx.h200_benchmark.plugins.plugin_utils import report_render
+
+    summary, collectives, telemetry = build_summary(run_dir, line_rate_gbps, targets, results_root, weak_tolerance)
+    plots = report_render.render_plots(run_dir, summary, collectives, telemetry)
+    summary["plots"] = plots
+    _atomic_write(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    _atomic_write(os.path.join(run_dir, "report.md"), report_render.markdown(summary))
+    return summary
+
+
+def _atomic_write(path, text):
+    with open(path + ".tmp", "w") as handle:
+        handle.write(text)
+    os.replace(path + ".tmp", path)

@@ -1,0 +1,307 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, spectrumx.h200_benchmark contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Rendering of a report summary (built by report.py): PNG plots with matplotlib (Agg) and report.md.
+
+Only presentation lives here; every number is taken from the summary as it is.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on the control node
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+_SIZE_UNITS = ((1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K"))
+
+
+def _size_label(size):
+    for factor, unit in _SIZE_UNITS:
+        if size >= factor and size % factor == 0:
+            return "%d%s" % (size // factor, unit)
+    return "%d" % size
+
+
+def _rows_frame(entry):
+    records = []
+    for row in entry["rows"]:
+        for half in ("out_of_place", "in_place"):
+            values = row.get(half) or {}
+            if values.get("busbw_gbps") is not None and row.get("size_bytes"):
+                records.append({"size_bytes": int(row["size_bytes"]), "half": half, "busbw_gbps": values["busbw_gbps"]})
+    return pd.DataFrame.from_records(records, columns=["size_bytes", "half", "busbw_gbps"])
+
+
+def _series_label(entry):
+    label = "%d node%s" % (entry["nodes"], "" if entry["nodes"] == 1 else "s")
+    extras = [x for x in (entry["variant"], entry["algo"] and "algo %s" % entry["algo"], entry["tool"]) if x]
+    return label + (" (%s)" % ", ".join(extras) if extras else "")
+
+
+def plot_busbw(path, name, entries, line_rate_gbps):
+    """busbw (out-of-place, GB/s) against message size, one line per node count; the line rate for reference."""
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    sizes = set()
+    for entry in entries:
+        frame = _rows_frame(entry)
+        frame = frame[frame["half"] == "out_of_place"].sort_values("size_bytes")
+        if frame.empty:
+            continue
+        sizes.update(frame["size_bytes"].tolist())
+        ax.plot(frame["size_bytes"], frame["busbw_gbps"], marker="o", markersize=3, label=_series_label(entry))
+    if any(e["nodes"] >= 2 for e in entries):
+        ax.axhline(line_rate_gbps / 8.0, color="red", linestyle="--", linewidth=1,
+                   label="line rate %g Gb/s = %g GB/s per node" % (line_rate_gbps, line_rate_gbps / 8.0))
+    ax.set_xscale("log", base=2)
+    if sizes:
+        ticks = sorted(sizes)
+        step = max(1, len(ticks) // 10)
+        ax.set_xticks(ticks[::step])
+        ax.set_xticklabels([_size_label(s) for s in ticks[::step]], rotation=45)
+    ax.set_xlabel("message size (bytes)")
+    ax.set_ylabel("busbw (GB/s, out of place)")
+    ax.set_title("%s: bus bandwidth against message size" % name)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_scaling(path, summary):
+    """tokens/s per GPU and scaling efficiency against node count, with the per-count target lines."""
+    points = sorted(summary["scaling"], key=lambda p: p["nodes"])
+    counts = [p["nodes"] for p in points]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    names = [str(p["nodes"]) + ("" if p["run_id"] == summary["run_id"] else "\n(stored run)") for p in points]
+    left.bar(names, [p["tokens_per_s_per_gpu"] for p in points], color="tab:blue")
+    for i, p in enumerate(points):
+        left.annotate("%.4g" % p["tokens_per_s_per_gpu"], (i, p["tokens_per_s_per_gpu"]), ha="center", va="bottom")
+    left.set_xlabel("nodes")
+    left.set_ylabel("tokens/s per GPU (median of timed steps)")
+    left.set_title("SFT throughput per GPU")
+    eff = [(p["nodes"], p["efficiency"] * 100.0) for p in points if p["efficiency"] is not None]
+    if eff:
+        right.plot([e[0] for e in eff], [e[1] for e in eff], marker="o", color="tab:blue", label="measured")
+        for nodes, pct in eff:
+            right.annotate("%.1f %%" % pct, (nodes, pct), textcoords="offset points", xytext=(0, 6), ha="center")
+    colours = ("tab:green", "tab:orange", "tab:red", "tab:purple")
+    scaling_targets = [t for t in summary["targets"] if t["name"].startswith("scaling_")]
+    for colour, target in zip(colours, scaling_targets, strict=False):
+        nodes = int(target["name"].split("_")[1])
+        # A short bar at its own node count: each target applies to one node count only.
+        right.hlines(target["target"], nodes / 1.35, nodes * 1.35, colors=colour, linestyles="--", linewidth=2,
+                     label="target %g %% at %d nodes" % (target["target"], nodes))
+    all_counts = sorted(set(counts) | {int(t["name"].split("_")[1]) for t in scaling_targets})
+    right.set_xscale("log", base=2)
+    right.set_xlim(min(all_counts) / 1.5, max(all_counts) * 1.5)
+    right.set_xticks(all_counts)
+    right.set_xticklabels([str(c) for c in all_counts])
+    lows = [e[1] for e in eff] + [t["target"] for t in scaling_targets]
+    right.set_ylim(min([*lows, 85.0]) - 5, max([*(e[1] for e in eff), 100.0]) + 5)
+    right.set_xlabel("nodes")
+    right.set_ylabel("scaling efficiency (%)")
+    baseline = summary["scaling_baseline"] or {}
+    right.set_title("efficiency vs 1 node (%s)" % baseline.get("source", "no baseline"))
+    right.grid(True, alpha=0.3)
+    right.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_gpu_util(path, phase, hosts):
+    """GPU utilisation over time, mean over the GPUs of each node, one line per node."""
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    start = min(s[0] for h in hosts.values() for s in h["samples"])
+    for host, data in sorted(hosts.items()):
+        if data["samples"]:
+            ax.plot([s[0] - start for s in data["samples"]], [s[1] for s in data["samples"]], label=host, linewidth=1)
+    ax.set_ylim(0, 105)
+    ax.set_xlabel("seconds since the first sample")
+    ax.set_ylabel("GPU utilisation (%, mean over the node's GPUs)")
+    ax.set_title("GPU utilisation during %s" % phase)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def render_plots(run_dir, summary, collectives, telemetry):
+    """Write every plot that has data; return the list of paths relative to run_dir."""
+    plots_dir = os.path.join(run_dir, "plots")
+    os.makedirs(plots_dir, exist_ok=True)
+    written = []
+    for name in sorted({e["collective"] for e in collectives}):
+        entries = [e for e in collectives if e["collective"] == name and e["rows"]]
+        if entries:
+            rel = os.path.join("plots", "busbw_%s.png" % name)
+            plot_busbw(os.path.join(run_dir, rel), name, entries, summary["line_rate_gbps"])
+            written.append(rel)
+    if summary["scaling"]:
+        rel = os.path.join("plots", "scaling.png")
+        plot_scaling(os.path.join(run_dir, rel), summary)
+        written.append(rel)
+    for phase, hosts in sorted(telemetry.items()):
+        if any(h["samples"] for h in hosts.values()):
+            rel = os.path.join("plots", "gpu_util_%s.png" % phase)
+            plot_gpu_util(os.path.join(run_dir, rel), phase, hosts)
+            written.append(rel)
+    return written
+
+
+# -- report.md -------------------------------------------------------------------------------------
+def fmt(value, reason=None, digits=4, scale=1.0, suffix=""):
+    """A number for the report, or "n/a (reason)": absent values are never printed as 0."""
+    if value is None:
+        return "-" if reason == "-" else "n/a (%s)" % (reason or "not measured")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        scaled = value * scale
+        if abs(scaled) >= 10 ** digits:
+            return "{:,.0f}".format(scaled) + suffix  # no exponent for large throughputs
+        return ("%." + str(digits) + "g") % scaled + suffix
+    return str(value)
+
+
+def _pass(value):
+    return {True: "PASS", False: "FAIL", None: "not measured"}[value]
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    for row in rows:
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
+    return lines
+
+
+def markdown(summary):
+    out = ["# Benchmark report %s" % summary["run_id"], ""]
+    out += _table(
+        ["run id", "nodes", "hosts", "GPUs per node", "device", "launcher", "preset", "model"],
+        [[summary["run_id"], ", ".join(str(c) for c in summary["counts"] or []) or summary["nodes"],
+          ", ".join(summary["hosts"] or []), fmt(summary["gpus_per_node"], "not recorded"),
+          summary["device"], summary["launcher"], summary["preset"], summary["model"]]],
+    )
+    out += ["", "## Targets", ""]
+    out += _table(
+        ["target", "required", "measured", "result", "note"],
+        [[t["name"], "%s %g %s" % (t["comparison"], t["target"], t["unit"]),
+          fmt(t["measured"], t["reason"], suffix=" " + t["unit"]), _pass(t["pass"]), t["note"] or ""]
+         for t in summary["targets"]],
+    )
+    out += ["", "## Phases", ""]
+    out += _table(
+        ["phase", "nodes", "status", "reason", "started", "ended"],
+        [[p.get("phase"), p.get("nodes"), p.get("status"), p.get("reason") or "", p.get("started"), p.get("ended")]
+         for p in summary["phases"]],
+    ) if summary["phases"] else ["No phase finished (phases.jsonl is empty or missing)."]
+    out += ["", "## Preflight", ""]
+    hosts = summary["hosts_checked"]
+    out += _table(
+        ["host", "preflight", "checks not passed"],
+        [[host, fmt((data.get("preflight") or {}).get("ok"), "no preflight record"),
+          "; ".join("%s: %s (%s)" % (c.get("name"), c.get("status"), c.get("detail"))
+                    for c in (data.get("preflight") or {}).get("not_passed") or []) or "none"]
+         for host, data in sorted(hosts.items())],
+    ) if hosts else ["No preflight or environment record in the run directory."]
+    out += ["", "## Collectives", "",
+            "busbw as nccl-tests defines it (doc/PERFORMANCE.md): algbw x 2(n-1)/n for all_reduce, (n-1)/n for "
+            "all_gather, reduce_scatter and alltoall, 1 for sendrecv; GB/s = 10^9 bytes/s. The fraction of the line "
+            "rate is busbw x 8 / %g Gb/s, shown only between nodes." % summary["line_rate_gbps"], ""]
+    out += _table(
+        ["collective", "nodes", "ranks", "tool", "backend", "algo", "peak busbw GB/s", "Gb/s", "of line rate",
+         "note"],
+        [[c["collective"], c["nodes"] if not c["variant"] else "%d (%s)" % (c["nodes"], c["variant"]),
+          fmt(c["ranks"], "-"), c["tool"] or "-", c["backend"] or "-", c["algo"] or "default",
+          fmt(c["peak_busbw_gbps"], c["reason"]), fmt(c["peak_busbw_gbits"], "-"),
+          fmt(c["line_rate_fraction"], "-", digits=3, scale=100.0, suffix=" %"), c["note"] or ""]
+         for c in summary["collectives"]],
+    ) if summary["collectives"] else ["No collective test was run."]
+    lat = summary["latency"]
+    out += ["", "Latency: %s" % (
+        fmt(lat["latency_us"], lat.get("reason"), suffix=" us")
+        + ("" if lat["latency_us"] is None else " (sendrecv, %s bytes, %d nodes, %s)%s" % (
+            lat["size_bytes"], lat["nodes"], lat["tool"], "; " + lat["note"] if lat.get("note") else "")))]
+    out += _plot_links(summary, "busbw_")
+    if summary["weak_node"]:
+        out += ["", "## Weak node search", "",
+                "Each node alone and each pair of nodes; a result below 90 % of the median of its kind is flagged.", ""]
+        out += _table(
+            ["nodes", "collective", "algo", "peak busbw GB/s", "median GB/s", "of line rate", "flag"],
+            [[w["label"], w["collective"], w["algo"] or "default", fmt(w["peak_busbw_gbps"], w["reason"]),
+              fmt(w["median_gbps"], "-"), fmt(w["line_rate_fraction"], "-", digits=3, scale=100.0, suffix=" %"),
+              "SLOW" if w["slow"] else ""] for w in summary["weak_node"]],
+        )
+    out += ["", "## SFT", "",
+            "tokens/s and MFU are medians over the timed steps. MFU = 6 x N x tokens/s per GPU / 989 TFLOP/s "
+            "(dense BF16 peak of H100/H200 SXM); 'with attention' adds 12 x L x h x s per token. GPU utilisation is "
+            "the mean of nvidia-smi/NVML utilization.gpu over the phase: it counts any running kernel, so read it "
+            "next to MFU.", ""]
+    out += _table(
+        ["nodes", "status", "tokens/s", "tokens/s per GPU", "TFLOP/s per GPU", "MFU", "MFU with attention",
+         "GPU util", "loss first -> last", "peak mem GB", "model source"],
+        [[s["nodes"], s["status"] if s["status"] == "ok" else "%s: %s" % (s["status"], s["reason"]),
+          fmt(s["tokens_per_s"], s["status"]), fmt(s["tokens_per_s_per_gpu"], s["status"]),
+          fmt(s["tflops_per_gpu"], s["mfu_reason"]),
+          fmt(s["mfu"], s["mfu_reason"], digits=3, scale=100.0, suffix=" %"),
+          fmt(s["mfu_with_attention"], s["mfu_reason"], digits=3, scale=100.0, suffix=" %"),
+          fmt(s["gpu_util_mean"], s["gpu_util_reason"], digits=3, suffix=" %"),
+          "%s -> %s" % (fmt(s["loss_first"], "-"), fmt(s["loss_last"], "-")), fmt(s["peak_mem_gb"], "-"),
+          s["model_source"] or "-"] for s in summary["sft_runs"]],
+    ) if summary["sft_runs"] else ["SFT was not run."]
+    out += ["", "## Scaling", ""]
+    base = summary["scaling_baseline"]
+    if base is None:
+        out += ["n/a (%s)" % summary["scaling_reason"]]
+    else:
+        out += ["Efficiency = tokens/s per GPU at N nodes / tokens/s per GPU at 1 node; the 1-node baseline "
+                "(%s tokens/s per GPU) is from %s %s." % (fmt(base["tokens_per_s_per_gpu"]), base["source"],
+                                                           base["run_id"]), ""]
+        out += _table(
+            ["nodes", "tokens/s per GPU", "efficiency", "from run"],
+            [[p["nodes"], fmt(p["tokens_per_s_per_gpu"]), fmt(p["efficiency"], "no baseline", digits=4,
+                                                              scale=100.0, suffix=" %"), p["run_id"]]
+             for p in summary["scaling"]],
+        )
+    out += _plot_links(summary, "scaling")
+    out += ["", "## GPU utilisation over time", ""]
+    util_plots = [p for p in summary.get("plots", []) if os.path.basename(p).startswith("gpu_util_")]
+    if not util_plots:
+        out += ["n/a: no GPU samples in any phase (%s)." % (summary["sft"].get("gpu_util_reason") or "no telemetry")]
+    out += _plot_links(summary, "gpu_util_")
+    out += ["", "## Environment", ""]
+    out += _environment(hosts)
+    out += ["", "Files: summary.json (every number above), phases.jsonl, events.jsonl, callback_summary.json, "
+            "env/, preflight/, nccl/, sft/, telemetry/, counters/.", ""]
+    return "\n".join(out)
+
+
+def _plot_links(summary, prefix):
+    return [""] + ["![%s](%s)" % (os.path.basename(p), p) for p in summary.get("plots", [])
+                   if os.path.basename(p).startswith(prefix)]
+
+
+def _environment(hosts):
+    """Fields of the environment records: those that differ between hosts, and how many agree."""
+    envs = {h: d["env"] for h, d in hosts.items() if d.get("env")}
+    if not envs:
+        return ["No environment record (env/<host>.json) in the run directory."]
+    keys = sorted(set().union(*[set(e) for e in envs.values()]))
+    differing = [k for k in keys if len({repr(e.get(k)) for e in envs.values()}) > 1]
+    lines = ["%d fields recorded per host in env/<host>.json; %d agree on every host%s." % (
+        len(keys), len(keys) - len(differing), "" if differing else ", none differ")]
+    if differing and len(envs) > 1:
+        columns = sorted(envs)
+        rows = [[k, *(fmt(envs[h].get(k), "absent") for h in columns)] for k in differing[:40]]
+        lines += ["", *_table(["field", *columns], rows)]
+    return lines

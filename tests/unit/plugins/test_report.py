@@ -1,0 +1,151 @@
+"""The report on hand-built run directories with known answers (tests/unit/data/results)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics
+from ansible_collections.spectrumx.h200_benchmark.plugins.plugin_utils import report
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "results"
+SWEEP, ALONE, CPU = "20261129-031500-n1-2-4", "20261129-050000-n2", "20261129-060000-n1-2"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A copy of the results tree, with the report written into each run directory."""
+    root = tmp_path_factory.mktemp("results")
+    shutil.copytree(DATA, root, dirs_exist_ok=True)
+    for run in (SWEEP, ALONE, CPU):
+        report.write_report(str(root / run), line_rate_gbps=800, results_root=str(root))
+    return root
+
+
+def summary_of(results, run):
+    return json.loads((results / run / "summary.json").read_text())
+
+
+def target(summary, name):
+    return next(t for t in summary["targets"] if t["name"] == name)
+
+
+def test_metrics_definitions():
+    assert metrics.scaling_efficiency(950.0, 1000.0) == 0.95
+    assert metrics.scaling_efficiency(950.0, None) is None
+    assert metrics.scaling_efficiency(950.0, 0) is None
+    assert metrics.line_rate_fraction(96.0, 800) == 0.96
+    assert metrics.line_rate_fraction(None, 800) is None
+
+
+def test_sweep_scaling_from_the_same_run(results):
+    summary = summary_of(results, SWEEP)
+    assert [(p["nodes"], p["tokens_per_s_per_gpu"], p["efficiency"]) for p in summary["scaling"]] == [
+        (1, 1000.0, 1.0), (2, 950.0, 0.95), (4, 960.0, 0.96)]
+    assert summary["scaling_baseline"] == {"source": "this run", "run_id": SWEEP, "tokens_per_s_per_gpu": 1000.0}
+    assert (target(summary, "scaling_2_nodes")["measured"], target(summary, "scaling_2_nodes")["pass"]) == (95.0, False)
+    assert (target(summary, "scaling_4_nodes")["measured"], target(summary, "scaling_4_nodes")["pass"]) == (96.0, True)
+    eight = target(summary, "scaling_8_nodes")
+    assert eight["measured"] is None and eight["pass"] is None and "8-node" in eight["reason"]
+
+
+def test_bandwidth_target_is_computed_impossible_above_line_rate(results):
+    summary = summary_of(results, SWEEP)
+    bandwidth = target(summary, "bus_bandwidth")
+    assert bandwidth["measured"] == 768.0  # 96 GB/s at 2 nodes x 8
+    assert bandwidth["pass"] is False
+    assert "physically impossible" in bandwidth["note"] and "800 Gb/s line rate" in bandwidth["note"]
+    all_reduce_2 = next(c for c in summary["collectives"]
+                        if (c["collective"], c["nodes"], c["variant"]) == ("all_reduce", 2, None))
+    assert all_reduce_2["line_rate_fraction"] == 0.96 and all_reduce_2["line_rate_gbps"] == 800
+
+
+def test_bandwidth_note_absent_when_target_fits_the_line_rate(tmp_path):
+    shutil.copytree(DATA / SWEEP, tmp_path / SWEEP)
+    summary = report.write_report(str(tmp_path / SWEEP), line_rate_gbps=800, targets={"busbw_gbps": 700})
+    bandwidth = target(summary, "bus_bandwidth")
+    assert bandwidth["pass"] is True and "impossible" not in bandwidth["note"]
+
+
+def test_intra_node_busbw_is_not_compared_with_the_line_rate(results):
+    collectives = summary_of(results, SWEEP)["collectives"]
+    one = next(c for c in collectives if (c["collective"], c["nodes"]) == ("all_reduce", 1))
+    assert one["peak_busbw_gbps"] == 480.0 and one["line_rate_fraction"] is None and "inside one node" in one["note"]
+
+
+def test_latency_and_gpu_util(results):
+    summary = summary_of(results, SWEEP)
+    assert summary["latency_us"] == 22.5
+    assert (target(summary, "latency_2_nodes")["pass"], summary["latency"]["size_bytes"]) == (True, 8)
+    assert summary["sft"]["gpu_util_mean"] == 93.0 and summary["sft"]["nodes"] == 4
+    assert target(summary, "gpu_utilisation")["pass"] is True
+    one = next(s for s in summary["sft_runs"] if s["nodes"] == 1)
+    assert one["gpu_util_mean"] is None and "not present" in one["gpu_util_reason"]
+
+
+def test_failed_phase_is_marked_with_its_reason_never_zero(results):
+    summary = summary_of(results, SWEEP)
+    gather_4 = next(c for c in summary["collectives"] if (c["collective"], c["nodes"]) == ("all_gather", 4))
+    assert gather_4["status"] == "missing" and gather_4["peak_busbw_gbps"] is None
+    assert gather_4["reason"].startswith("phase failed: all_gather_perf: NCCL WARN")
+    text = (results / SWEEP / "report.md").read_text()
+    assert "n/a (phase failed: all_gather_perf: NCCL WARN" in text
+    assert "n/a (not present" in text or "hgx-0001: not present" in text
+
+
+def test_weak_node_flags_the_slow_node(results):
+    weak = {w["label"]: w for w in summary_of(results, SWEEP)["weak_node"]}
+    assert weak["node-hgx-0002"]["slow"] is True
+    assert not weak["node-hgx-0001"]["slow"] and not weak["pair-hgx-0003-hgx-0004"]["slow"]
+
+
+def test_single_count_uses_newest_matching_stored_baseline(results):
+    summary = summary_of(results, ALONE)
+    # The newer 13b run (20261129-045000) differs in model and is skipped; the 1-2-4 sweep's 1000 is used.
+    assert summary["scaling_baseline"] == {"source": "stored run", "run_id": SWEEP, "tokens_per_s_per_gpu": 1000.0}
+    assert [(p["nodes"], p["efficiency"]) for p in summary["scaling"]] == [(1, 1.0), (2, 0.9)]
+    assert "stored run %s" % SWEEP in (results / ALONE / "report.md").read_text()
+
+
+def test_cpu_run_failed_pieces_and_mfu(results):
+    summary = summary_of(results, CPU)
+    runs = {s["nodes"]: s for s in summary["sft_runs"]}
+    assert runs[1]["status"] == "failed" and runs[1]["tokens_per_s_per_gpu"] is None
+    assert "out of memory" in runs[1]["reason"]
+    assert runs[2]["mfu"] is None and runs[2]["mfu_reason"] == "CPU: no peak"
+    assert summary["scaling_baseline"] is None and summary["scaling"][0]["efficiency"] is None
+    assert all(c["status"] == "missing" for c in summary["collectives"])
+    assert summary["latency_us"] is None
+    text = (results / CPU / "report.md").read_text()
+    assert "n/a (CPU: no peak)" in text and "phase failed: torchrun exited 1" in text
+    assert "| 1 | failed: workload failed: out of memory" in text
+
+
+def test_plots_exist_and_are_png(results):
+    summary = summary_of(results, SWEEP)
+    expected = {"plots/busbw_all_reduce.png", "plots/busbw_all_gather.png", "plots/busbw_sendrecv.png",
+                "plots/scaling.png", "plots/gpu_util_sft-n4.png"}
+    assert set(summary["plots"]) == expected
+    for rel in expected:
+        data = (results / SWEEP / rel).read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 5000
+        assert "](%s)" % rel in (results / SWEEP / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"line_rate_gbps": 0}, "h200_line_rate_gbps must be a positive number"),
+     ({"targets": {"latency": 50}}, "unknown keys ['latency']"),
+     ({"targets": {"scaling_pct": {"1": 99}}}, "node counts of 2 or more"),
+     ({"targets": {"gpu_util_pct": "high"}}, "h200_targets.gpu_util_pct must be a number")],
+)
+def test_bad_input_is_named(tmp_path, kwargs, message):
+    shutil.copytree(DATA / SWEEP, tmp_path / SWEEP)
+    with pytest.raises(report.ReportError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        report.build_summary(str(tmp_path / SWEEP), **kwargs)
+
+
+def test_directory_without_run_json_is_refused(tmp_path):
+    with pytest.raises(report.ReportError, match=r"run\.json"):
+        report.build_summary(str(tmp_path))

@@ -1,0 +1,143 @@
+"""What ``--preset seed`` and ``--preset tuned`` choose, and the DeepSpeed config that results.
+
+seed: the owners' configs as given (configs/ds_config_{7b,13b,70b}.json), picked by model size; the
+micro-batch is train_batch_size / (gradient_accumulation_steps x world size) in packed rows of 512
+tokens (the Stanford Alpaca recipe's max length); no fused kernels.
+
+tuned: chosen for the model size and GPU count to keep the GPUs busy (shared/ANCHORS.md): packed rows
+of 4096 tokens, large token micro-batches, Liger fused kernels when importable, the lowest ZeRO stage
+that fits, optimizer offload only where one GPU cannot hold the optimizer state, partial activation
+checkpointing where memory allows, large accumulation where the optimizer step runs on the CPU.
+
+Command-line values override either preset; every deviation is written to ``notes``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+OFFLOADS = ("none", "optimizer", "optimizer+param")
+
+
+@dataclass
+class Settings:
+    preset: str
+    seq_len: int
+    micro_batch_size: int
+    grad_accum: int
+    zero_stage: int
+    offload: str = "none"
+    offload_ratio: float = 1.0  # fraction of the optimizer state on the CPU (DeepSpeed ZeRO-3 "ratio")
+    checkpoint_layers: int = 0  # -1 all decoder layers, 0 none, k the first k
+    liger: bool = False
+    base_config: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def size_class(n_params: int) -> str:
+    """The owners' config that applies to a model of n_params: 7b up to 10e9, 13b up to 30e9, else 70b."""
+    return "7b" if n_params <= 10e9 else "13b" if n_params <= 30e9 else "70b"
+
+
+def seed(n_params: int, world_size: int) -> Settings:
+    cls = size_class(n_params)
+    config = json.loads((CONFIG_DIR / f"ds_config_{cls}.json").read_text())
+    config.pop("_comment", None)
+    zero = config["zero_optimization"]
+    accum = config["gradient_accumulation_steps"]
+    global_batch = config["train_batch_size"]
+    exact = global_batch / (accum * world_size)
+    micro = max(1, int(exact))
+    notes = [f"seed: owners' ds_config_{cls}.json (global batch {global_batch}, accumulation {accum})"]
+    if micro != exact:
+        notes.append(f"seed: {global_batch} / ({accum} x {world_size} ranks) = {exact:g} is not a whole number >= 1:"
+                     f" micro-batch {micro}, so the global batch is {micro * accum * world_size}, not {global_batch}")
+    offload = "none"
+    if "offload_param" in zero:
+        offload = "optimizer+param"
+    elif "offload_optimizer" in zero:
+        offload = "optimizer"
+    return Settings(preset="seed", seq_len=512, micro_batch_size=micro, grad_accum=accum, zero_stage=zero["stage"],
+                    offload=offload, checkpoint_layers=0 if cls == "7b" else -1, liger=False, base_config=config,
+                    notes=notes)
+
+
+def tuned(model: str, n_params: int, world_size: int, device: str) -> Settings:
+    """The tuned choice; see the module docstring and docs/workload.md for the reasoning per size."""
+    if device != "cuda" or model == "tiny":
+        return Settings("tuned", seq_len=512, micro_batch_size=2, grad_accum=1, zero_stage=2,
+                        notes=["tuned: CPU/tiny shape: small batch, ZeRO-2, no fused kernels"])
+    if n_params <= 3e9:  # ~1B: everything fits on one GPU; ZeRO-2 measured faster than ZeRO-3 (ANCHORS)
+        return Settings("tuned", 4096, 8, 4, zero_stage=2, liger=True,
+                        notes=["tuned: ~1B: ZeRO-2, 8x4096 tokens per micro-batch, no checkpointing"])
+    if n_params <= 10e9:  # 7B
+        if world_size == 1:  # fp32 master + Adam = 108 GB: the optimizer lives on the CPU (pinned)
+            return Settings("tuned", 4096, 8, 32, zero_stage=3, offload="optimizer", checkpoint_layers=24, liger=True,
+                            notes=["tuned: 7B on one GPU: ZeRO-3 + pinned CPU optimizer offload, 32 x 8 x 4096 tokens"
+                                   " per optimizer step to hide the CPU Adam step, 24 of 32 layers checkpointed"])
+        if world_size < 8:
+            return Settings("tuned", 4096, 8, 8, zero_stage=3, checkpoint_layers=-1, liger=True,
+                            notes=["tuned: 7B on 2-7 GPUs: ZeRO-3, all layers checkpointed"])
+        return Settings("tuned", 4096, 8, 4, zero_stage=2, checkpoint_layers=24, liger=True,
+                        notes=["tuned: 7B on >= 8 GPUs: ZeRO-2 (optimizer state 1/N per GPU, no per-layer "
+                               "all-gathers), 24 of 32 layers checkpointed"])
+    if n_params <= 30e9:  # 13B
+        offload = "optimizer" if world_size < 4 else "none"
+        return Settings("tuned", 4096, 4, 32 if offload != "none" else 8, zero_stage=3, offload=offload,
+                        checkpoint_layers=-1, liger=True,
+                        notes=[f"tuned: 13B: ZeRO-3, all layers checkpointed, offload {offload}"])
+    offload = "optimizer+param" if world_size < 8 else "optimizer" if world_size < 32 else "none"
+    return Settings("tuned", 4096, 1 if world_size < 32 else 2, 16, zero_stage=3, offload=offload,
+                    checkpoint_layers=-1, liger=True,
+                    notes=[f"tuned: 70B: ZeRO-3, all layers checkpointed, offload {offload}"])
+
+
+def deepspeed_config(s: Settings, world_size: int, lr: float, warmup_steps: int) -> dict[str, Any]:
+    """The DeepSpeed config of the settings (the seed config file's own keys are kept where not overridden)."""
+    config = copy.deepcopy(s.base_config)
+    zero = config.setdefault("zero_optimization", {})
+    zero["stage"] = s.zero_stage
+    zero.setdefault("overlap_comm", world_size > 1)
+    zero.setdefault("contiguous_gradients", True)
+    zero.setdefault("reduce_bucket_size", 500_000_000)
+    if s.zero_stage == 3:
+        zero.setdefault("stage3_prefetch_bucket_size", 500_000_000)
+        zero.setdefault("stage3_param_persistence_threshold", 1_000_000)
+    zero.pop("offload_optimizer", None)
+    zero.pop("offload_param", None)
+    if s.offload != "none":
+        zero["offload_optimizer"] = {"device": "cpu", "pin_memory": True}
+        if s.offload_ratio < 1.0:
+            zero["offload_optimizer"]["ratio"] = s.offload_ratio
+    if s.offload == "optimizer+param":
+        zero["offload_param"] = {"device": "cpu", "pin_memory": True}
+    config.update({
+        "train_micro_batch_size_per_gpu": s.micro_batch_size,
+        "gradient_accumulation_steps": s.grad_accum,
+        "train_batch_size": s.micro_batch_size * s.grad_accum * world_size,
+        "bf16": {"enabled": True},
+        "steps_per_print": 1_000_000_000,
+        "wall_clock_breakdown": False,
+        "scheduler": {"type": "WarmupLR", "params": {"warmup_min_lr": 0.0, "warmup_max_lr": lr,
+                                                     "warmup_num_steps": max(1, warmup_steps)}},
+    })
+    config.setdefault("gradient_clipping", 1.0)
+    if s.offload != "none":  # ZeRO-Offload needs DeepSpeed's own CPU Adam (built from the config)
+        config["optimizer"] = {"type": "AdamW", "params": {"lr": lr, "betas": [0.9, 0.95], "eps": 1e-8,
+                                                           "weight_decay": 0.0}}
+    else:
+        config.pop("optimizer", None)
+    return config
+
+
+def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Recursive dict merge: ``overrides`` wins (the --deepspeed-config file)."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out

@@ -11,6 +11,9 @@ from ansible.plugins.loader import callback_loader, init_plugin_loader
 
 COLLECTIONS = Path(__file__).resolve().parents[3] / ".cache" / "collections"
 NAME = "spectrumx.h200_benchmark.benchmark_recorder"
+# Ansible's collection finder must own the ansible_collections namespace before any test module imports
+# from it (pytest imports every test module before running one), or the loader cannot find the plugin.
+init_plugin_loader([str(COLLECTIONS)])
 
 
 class FakeTask:
@@ -33,7 +36,6 @@ class FakeResult:
 
 @pytest.fixture(scope="module")
 def loader():
-    init_plugin_loader([str(COLLECTIONS)])
     return callback_loader
 
 

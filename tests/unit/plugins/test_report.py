@@ -5,8 +5,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics
-from ansible_collections.spectrumx.h200_benchmark.plugins.plugin_utils import report
+from ansible.plugins.loader import init_plugin_loader
+
+# The collection through Ansible's own finder (no PYTHONPATH needed), as the callback test does.
+init_plugin_loader([str(Path(__file__).resolve().parents[3] / ".cache" / "collections")])
+
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics  # noqa: E402
+from ansible_collections.spectrumx.h200_benchmark.plugins.plugin_utils import report  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "results"
 SWEEP, ALONE, CPU = "20261129-031500-n1-2-4", "20261129-050000-n2", "20261129-060000-n1-2"

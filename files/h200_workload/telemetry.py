@@ -31,7 +31,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional, TextIO
+from typing import Any, TextIO
 
 # NVML clock event ("throttle") reason bits, from nvml.h (nvmlClocksEventReason*).
 THROTTLE_REASONS = (
@@ -59,7 +59,7 @@ SMI_FIELDS = (
 SLICE_S = 0.2  # how often the stop file and signals are looked at between samples
 
 
-def decode_throttle(mask: Optional[int]) -> Optional[List[str]]:
+def decode_throttle(mask: int | None) -> list[str] | None:
     """Names of the reason bits set in ``mask`` (empty list: none active; None: unknown)."""
     if mask is None:
         return None
@@ -72,9 +72,9 @@ def decode_throttle(mask: Optional[int]) -> Optional[List[str]]:
     return names
 
 
-def now_record() -> Dict[str, Any]:
+def now_record() -> dict[str, Any]:
     stamp = time.time()
-    return {"t": round(stamp, 3), "ts": datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).isoformat()}
+    return {"t": round(stamp, 3), "ts": datetime.datetime.fromtimestamp(stamp, datetime.UTC).isoformat()}
 
 
 class HostReader:
@@ -84,7 +84,7 @@ class HostReader:
         self.proc = proc
         self.previous = self._cpu_times()
 
-    def _cpu_times(self) -> Optional[List[int]]:
+    def _cpu_times(self) -> list[int] | None:
         try:
             with open(os.path.join(self.proc, "stat")) as handle:
                 fields = handle.readline().split()
@@ -92,16 +92,16 @@ class HostReader:
             return None
         return [int(v) for v in fields[1:]] if fields and fields[0] == "cpu" else None
 
-    def read(self) -> Dict[str, Any]:
+    def read(self) -> dict[str, Any]:
         current = self._cpu_times()
         cpu_pct = None
         if current and self.previous:
-            deltas = [c - p for c, p in zip(current, self.previous)]
+            deltas = [c - p for c, p in zip(current, self.previous, strict=False)]
             total = sum(deltas[:8])  # user nice system idle iowait irq softirq steal
             idle = deltas[3] + (deltas[4] if len(deltas) > 4 else 0)
             cpu_pct = round(100.0 * (total - idle) / total, 2) if total > 0 else None
         self.previous = current
-        memory: Dict[str, int] = {}
+        memory: dict[str, int] = {}
         try:
             with open(os.path.join(self.proc, "meminfo")) as handle:
                 for line in handle:
@@ -128,8 +128,8 @@ class NvmlSource:
         nvml.nvmlInit()
         count = nvml.nvmlDeviceGetCount()
         self.handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
-        self.gpm: Dict[int, Any] = {}  # index -> previous GPM sample
-        self.gpm_reason: Dict[int, str] = {}
+        self.gpm: dict[int, Any] = {}  # index -> previous GPM sample
+        self.gpm_reason: dict[int, str] = {}
         for index, handle in enumerate(self.handles):
             try:
                 if nvml.nvmlGpmQueryDeviceSupport(handle).isSupportedDevice:
@@ -138,11 +138,12 @@ class NvmlSource:
                     self.gpm_reason[index] = "NVML GPM not supported by this GPU"
             except Exception as exc:  # older pynvml or driver without GPM
                 self.gpm_reason[index] = "NVML GPM unavailable: %s" % exc
-        self._events = getattr(nvml, "nvmlDeviceGetCurrentClocksEventReasons", None) or getattr(
-            nvml, "nvmlDeviceGetCurrentClocksThrottleReasons"
+        self._events = (
+            getattr(nvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
+            or nvml.nvmlDeviceGetCurrentClocksThrottleReasons
         )
 
-    def describe(self) -> List[Dict[str, Any]]:
+    def describe(self) -> list[dict[str, Any]]:
         gpus = []
         for index, handle in enumerate(self.handles):
             name = self.nvml.nvmlDeviceGetName(handle)
@@ -164,7 +165,7 @@ class NvmlSource:
         except Exception:  # one field failing (e.g. not supported) must not lose the sample
             return None
 
-    def _gpm(self, index: int, handle: Any) -> Dict[str, Optional[float]]:
+    def _gpm(self, index: int, handle: Any) -> dict[str, float | None]:
         previous = self.gpm.get(index)
         if previous is None:
             return {"sm_active_pct": None, "tensor_active_pct": None}
@@ -188,7 +189,7 @@ class NvmlSource:
         except Exception:
             return {"sm_active_pct": None, "tensor_active_pct": None}
 
-    def read(self, first: bool) -> List[Dict[str, Any]]:
+    def read(self, first: bool) -> list[dict[str, Any]]:
         nvml = self.nvml
         gpus = []
         for index, handle in enumerate(self.handles):
@@ -216,7 +217,7 @@ class NvmlSource:
         self._call(self.nvml.nvmlShutdown)
 
 
-def _smi_value(text: str) -> Optional[float]:
+def _smi_value(text: str) -> float | None:
     text = text.strip()
     try:
         return float(text)
@@ -232,7 +233,7 @@ class SmiSource:
     def __init__(self, binary: str) -> None:
         self.binary = binary
 
-    def _query(self, fields: str) -> List[List[str]]:
+    def _query(self, fields: str) -> list[list[str]]:
         output = subprocess.run(
             [self.binary, "--query-gpu=" + fields, "--format=csv,noheader,nounits"],
             check=True,
@@ -243,20 +244,20 @@ class SmiSource:
         ).stdout
         return [[cell.strip() for cell in line.split(",")] for line in output.splitlines() if line.strip()]
 
-    def describe(self) -> List[Dict[str, Any]]:
+    def describe(self) -> list[dict[str, Any]]:
         reason = "source is nvidia-smi, which has no NVML GPM metrics"
         return [
             {"index": int(row[0]), "name": row[1], "uuid": row[2], "gpm": False, "gpm_reason": reason}
             for row in self._query("index,name,uuid")
         ]
 
-    def read(self, first: bool) -> List[Dict[str, Any]]:
+    def read(self, first: bool) -> list[dict[str, Any]]:
         gpus = []
         for row in self._query(",".join(SMI_FIELDS)):
-            cells = dict(zip(SMI_FIELDS, row))
+            cells = dict(zip(SMI_FIELDS, row, strict=False))
             mask = cells.get("clocks_throttle_reasons.active", "")
             try:
-                mask_value: Optional[int] = int(mask, 16)
+                mask_value: int | None = int(mask, 16)
             except ValueError:
                 mask_value = None
             gpus.append(
@@ -287,7 +288,7 @@ def open_source(choice: str = "auto") -> Any:
     reasons = []
     if choice in ("auto", "nvml"):
         try:
-            import pynvml  # noqa: PLC0415 - optional, only on GPU nodes
+            import pynvml
 
             return NvmlSource(pynvml), None
         except Exception as exc:
@@ -306,9 +307,9 @@ class Sampler:
         self.interval = interval
         self.stop_file = stop_file
         self.max_samples = max_samples
-        self.stop_reason: Optional[str] = None
+        self.stop_reason: str | None = None
 
-    def write(self, record: Dict[str, Any]) -> None:
+    def write(self, record: dict[str, Any]) -> None:
         self.output.write(json.dumps(record, sort_keys=True) + "\n")
         self.output.flush()
 
@@ -358,7 +359,7 @@ class Sampler:
         return 0
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", required=True, help="JSON-lines file to append samples to")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between samples (default 1)")
@@ -375,7 +376,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with open(args.output, "a") as output:
         sampler = Sampler(output, args.interval, args.stop_file or args.output + ".stop", args.max_samples, args.source)

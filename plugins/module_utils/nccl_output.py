@@ -36,16 +36,16 @@ _LAUNCHER_PREFIX = re.compile(r"^(?:\s*\d+: ?|\[\d+,\d+\]<std(?:out|err)>: ?)")
 _TIME_COLUMNS = ("time", "cputime")
 _WRONG_COLUMNS = ("#wrong", "wrong")
 _ERROR_COLUMNS = ("error",)
-_NCCL_TESTS_VERSION = re.compile(
-    r"#\s*nccl-tests version (\S+) nccl-headers=(\d+) nccl-library=(\d+)"
-)
+_NCCL_TESTS_VERSION = re.compile(r"#\s*nccl-tests version (\S+) nccl-headers=(\d+) nccl-library=(\d+)")
 _NCCL_VERSION_LINE = re.compile(r"NCCL version (\d+\.\d+\.\d+)(\S*)")
 _TEST_NAME = re.compile(r"#\s*Collective test starting:\s*(\S+)")
 _AVG_BUSBW = re.compile(r"Avg bus bandwidth\s*:\s*(\S+)")
 _OUT_OF_BOUNDS = re.compile(r"Out of bounds values\s*:\s*(\d+)\s*(OK|FAILED)?")
 _RANK_LINE = re.compile(r"#\s*Rank\s+(\d+)\s+(?:Group\s+(\d+)\s+)?Pid\s+(\d+)\s+on\s+(\S+)\s+device\s+(\d+)")
 _CONFIG_LINE = re.compile(r"#\s*nThread\s")
-_FAILURE_LINE = re.compile(r"(Test (?:\w+ )?failure|NCCL WARN|NCCL failure|Segmentation fault|Aborted|CANCELLED|srun: error)")
+_FAILURE_LINE = re.compile(
+    r"(Test (?:\w+ )?failure|NCCL WARN|NCCL failure|Segmentation fault|Aborted|CANCELLED|srun: error)"
+)
 _MAX_FAILURE_LINES = 20
 
 
@@ -76,7 +76,7 @@ def _number(text):
 def _count(text):
     """The ``#wrong`` cell: an integer count (printed with %g, so ``1e+06`` is possible) or None for N/A."""
     value = _number(text)
-    return None if value is None else int(round(value))
+    return None if value is None else round(value)
 
 
 def strip_launcher_prefix(line):
@@ -100,7 +100,7 @@ def _parse_header(tokens):
 
 def _place(values, names, time_scale):
     """One half of a row (out-of-place or in-place) as the contract's dict."""
-    cells = dict(zip(names, values))
+    cells = dict(zip(names, values, strict=False))
     time_key = next((k for k in _TIME_COLUMNS if k in cells), None)
     result = {
         "time_us": None if _number(cells.get(time_key)) is None else _number(cells.get(time_key)) * time_scale,
@@ -242,7 +242,7 @@ def parse_nccl_text(text):
         width = len(prefix) + 2 * len(half)
         if len(tokens) < width or not tokens[0].isdigit():
             continue  # NCCL INFO lines, a row cut off mid-line, anything else between rows
-        head = dict(zip(prefix, tokens[: len(prefix)]))
+        head = dict(zip(prefix, tokens[: len(prefix)], strict=False))
         rows.append(
             {
                 "size_bytes": _int_or_none(head.get("size")),
@@ -250,8 +250,8 @@ def parse_nccl_text(text):
                 "dtype": head.get("type"),
                 "redop": head.get("redop"),
                 "root": _int_or_none(head.get("root")),
-                "out_of_place": _place(tokens[len(prefix): len(prefix) + len(half)], half, time_scale),
-                "in_place": _place(tokens[len(prefix) + len(half): width], half, time_scale),
+                "out_of_place": _place(tokens[len(prefix) : len(prefix) + len(half)], half, time_scale),
+                "in_place": _place(tokens[len(prefix) + len(half) : width], half, time_scale),
             }
         )
     result["ranks"] = len(ranks)
@@ -285,7 +285,7 @@ def _json_place(place):
         "time_us": _json_number(time_value),
         "algbw_gbps": _json_number(place.get("alg_bw")),
         "busbw_gbps": _json_number(place.get("bus_bw")),
-        "wrong": None if wrong is None else int(round(wrong)),
+        "wrong": None if wrong is None else round(wrong),
     }
 
 

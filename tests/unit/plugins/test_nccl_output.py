@@ -4,7 +4,6 @@ import json
 import os
 
 import pytest
-
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import nccl_output as no
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "nccl")
@@ -22,7 +21,11 @@ def test_old_format_error_column_not_checked_and_info_line_between_rows():
     assert last["size_bytes"] == 8589934592 and last["count"] == 2147483648
     assert (last["dtype"], last["redop"], last["root"]) == ("float", "sum", None)  # no root column then
     assert last["out_of_place"] == {
-        "time_us": 63896.0, "algbw_gbps": 134.44, "busbw_gbps": 235.26, "wrong": None, "max_error": None
+        "time_us": 63896.0,
+        "algbw_gbps": 134.44,
+        "busbw_gbps": 235.26,
+        "wrong": None,
+        "max_error": None,
     }
     assert last["in_place"]["busbw_gbps"] == 235.03
     assert result["avg_busbw_gbps"] == 68.4048
@@ -50,7 +53,12 @@ def test_srun_label_prefixes_and_na():
     result = no.parse_nccl_text(text("issue290_h100_2node_srun_label_nocheck.log"))
     assert len(result["rows"]) == 11
     assert result["rows"][0]["size_bytes"] == 8388608
-    assert result["rows"][0]["out_of_place"] == {"time_us": 215.3, "algbw_gbps": 38.96, "busbw_gbps": 73.04, "wrong": None}
+    assert result["rows"][0]["out_of_place"] == {
+        "time_us": 215.3,
+        "algbw_gbps": 38.96,
+        "busbw_gbps": 73.04,
+        "wrong": None,
+    }
     assert result["rows"][-1]["in_place"]["time_us"] == 103538.0
     assert result["wrong_total"] is None
     assert result["avg_busbw_gbps"] == 142.735 and result["peak_busbw_gbps"] == 167.87

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Parsing of nccl-tests results: the text table every version prints, and the ``-J`` JSON file.
 
-Pure functions, used by the ``nccl_tests`` module on nodes and by tests on the controller.
+Pure functions, used by the ``nccl_tests`` module on nodes and by tests on the controller, and
+``run_to_file``, which runs the test with its output streamed to a file.
 
 The text parser is driven by the table header rather than by fixed positions, because the header
 changed over the years (the print formats are in nccl-tests ``src/common.cu`` / ``src/util.cu``):
@@ -29,7 +30,10 @@ __metaclass__ = type
 
 import json
 import math
+import os
 import re
+import signal
+import subprocess
 
 # A launcher prefix in front of a line: srun --label (" 0: ") or Open MPI --tag-output ("[1,0]<stdout>:").
 _LAUNCHER_PREFIX = re.compile(r"^(?:\s*\d+: ?|\[\d+,\d+\]<std(?:out|err)>: ?)")
@@ -344,3 +348,33 @@ def parse_nccl_json(text):
         if str(error).strip():
             result["failures"].append(str(error).strip())
     return _summary(result["rows"], result)
+
+
+def run_to_file(argv, environ, chdir, timeout, output_path):
+    """Run ``argv`` with stdout and stderr written to ``output_path`` (created, never overwritten) as
+    they come; returns ``(rc, timed_out)``.
+
+    Not ``AnsibleModule.run_command``: that keeps the output in memory until the end, and a
+    benchmark that runs for an hour and crashes must leave its output on disk. On timeout the
+    launcher and everything it started (its own process group) get SIGTERM, then SIGKILL.
+    """
+    with open(output_path, "x") as output:
+        proc = subprocess.Popen(
+            argv,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=chdir,
+            env=environ,
+            start_new_session=True,
+        )
+        try:
+            return proc.wait(timeout=timeout), False
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            return proc.returncode, True

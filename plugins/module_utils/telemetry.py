@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import subprocess
 
 GPU_METRICS = ("util_pct", "sm_active_pct", "tensor_active_pct", "power_w", "sm_clock_mhz", "mem_used_mib", "temp_c")
 HOST_METRICS = ("cpu_pct", "mem_used_mib")
@@ -121,3 +122,14 @@ def summarize(records):
         (metric, stats((s.get("host") or {}).get(metric) for s in samples)) for metric in HOST_METRICS
     )
     return summary
+
+
+def spawn_detached(argv, log_path):
+    """Start the sampler in its own session (it outlives the Ansible task), output appended to log_path.
+
+    Not ``AnsibleModule.run_command``, which waits for the command to end.
+    """
+    with open(log_path, "a") as log:
+        return subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True
+        )

@@ -22,7 +22,7 @@ description:
   - Where the node has neither NVML (pynvml) nor nvidia-smi, the sampler writes one record saying
     C(not present) and exits; the summary then lists the GPU under C(absent).
 version_added: 0.1.0
-author: spectrumx.h200_benchmark contributors
+author: spectrumx.h200_benchmark contributors (@spectrumx)
 options:
   state:
     description: Start or stop the sampler.
@@ -103,7 +103,6 @@ summary:
 import json
 import os
 import signal
-import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -163,18 +162,10 @@ def start(module, params):
     if os.path.exists(output_path + ".stop"):
         os.remove(output_path + ".stop")  # left by an earlier phase; would stop the new sampler at once
     argv = [params["python"], params["sampler"], "--output", output_path, "--interval", str(params["interval"])]
-    with open(output_path + ".log", "a") as log:
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="cannot start the sampler %s: %s" % (" ".join(argv), exc))
+    try:
+        proc = telemetry.spawn_detached(argv, output_path + ".log")
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot start the sampler %s: %s" % (" ".join(argv), exc))
     with open(output_path + ".pid", "w") as handle:
         handle.write("%d\n" % proc.pid)
     time.sleep(1.0)

@@ -21,7 +21,7 @@ description:
     parser reads the file written with C(-J).
   - Parsing is in C(module_utils/nccl_output.py).
 version_added: 0.1.0
-author: spectrumx.h200_benchmark contributors
+author: spectrumx.h200_benchmark contributors (@spectrumx)
 options:
   log_path:
     description: Existing text output to parse (parse mode).
@@ -163,8 +163,6 @@ cmd:
 """
 
 import os
-import signal
-import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import nccl_output
@@ -192,32 +190,12 @@ def parse_files(module, log_path, json_path):
 
 
 def run_test(module, argv, env, chdir, timeout, output_path):
-    """Run argv with stdout and stderr going to output_path as they come; returns (rc, timed_out)."""
+    """Run argv with its output going to output_path as it comes; returns (rc, timed_out)."""
     environ = dict(os.environ)
     environ.update(dict((str(k), str(v)) for k, v in env.items()))
     environ["LC_ALL"] = "C"
     try:
-        with open(output_path, "x") as output:
-            proc = subprocess.Popen(
-                argv,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=chdir,
-                env=environ,
-                start_new_session=True,
-            )
-            try:
-                return proc.wait(timeout=timeout), False
-            except subprocess.TimeoutExpired:
-                # Stop the launcher and everything it started (its own process group), gently first.
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-                return proc.returncode, True
+        return nccl_output.run_to_file(argv, environ, chdir, timeout, output_path)
     except (IOError, OSError) as exc:
         module.fail_json(msg="cannot run %s: %s" % (" ".join(argv), exc), cmd=argv)
 

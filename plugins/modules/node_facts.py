@@ -24,7 +24,7 @@ description:
   - The module does not fail when a check fails; C(preflight.ok) says whether the node passed, so
     the play can name every failing node. Logic in C(module_utils/node_facts.py).
 version_added: 0.1.0
-author: spectrumx.h200_benchmark contributors
+author: spectrumx.h200_benchmark contributors (@spectrumx)
 options:
   gather:
     description: What to gather.
@@ -137,7 +137,7 @@ def main():
             expected_gpus=dict(type="int", default=8),
             min_driver=dict(type="str", default="535.0"),
             nccl_conf_path=dict(type="path", default="/etc/nccl.conf"),
-            nccl_conf_keys=dict(type="list", elements="str", default=[]),
+            nccl_conf_keys=dict(type="list", elements="str", default=[], no_log=False),  # key names, not secrets
             disk_path=dict(type="path", default="/"),
             min_free_gb=dict(type="float", default=50.0),
             fail_on_absent=dict(type="bool", default=True),

@@ -20,7 +20,7 @@ description:
     wrap and reset detection, and totals over all ports. Logic in C(module_utils/roce_counters.py).
   - A counter that does not exist is listed in C(absent), never reported as 0.
 version_added: 0.1.0
-author: spectrumx.h200_benchmark contributors
+author: spectrumx.h200_benchmark contributors (@spectrumx)
 options:
   sysfs_root:
     description: Root under which C(sys/class/infiniband) is read (tests point it at recorded trees).

@@ -22,15 +22,15 @@ def _wrap(func):
     return run
 
 
-def node_counts(value, alias_map):
-    """``nodes`` -> list of node counts, validated against the alias map's size."""
-    return ns.parse_node_counts(value, len(ns.ordered_aliases(alias_map)))
+def node_counts(value, alias_map, inventory_hosts=None):
+    """``nodes`` -> list of node counts, validated against the GPU nodes the alias map and inventory share."""
+    return ns.parse_node_counts(value, len(ns.ordered_aliases(alias_map, inventory_hosts)))
 
 
-def node_counts_error(value, alias_map):
+def node_counts_error(value, alias_map, inventory_hosts=None):
     """The message that rejects ``nodes``, or an empty string when it is acceptable."""
     try:
-        node_counts(value, alias_map)
+        node_counts(value, alias_map, inventory_hosts)
     except ns.NodeSelectionError as exc:
         return str(exc)
     return ""

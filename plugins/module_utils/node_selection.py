@@ -21,21 +21,39 @@ class NodeSelectionError(ValueError):
     """The value given for ``nodes`` (or the alias map) is not acceptable."""
 
 
-def ordered_aliases(alias_map):
-    """Return ``[(alias, host), ...]`` ordered by alias (node001, node002, ...)."""
+def ordered_aliases(alias_map, inventory_hosts=None):
+    """Return ``[(alias, host), ...]`` ordered by alias (node001, node002, ...).
+
+    With ``inventory_hosts`` (the inventory's GPU nodes), aliases of hosts that inventory lacks are left
+    out, so a one-host inventory (a single GPU machine) accepts nodes=1 only.
+    """
     if not isinstance(alias_map, dict) or not alias_map:
         raise NodeSelectionError(
             "h200_node_aliases must be a non-empty mapping of alias to inventory host, "
             "for example {node001: hgx-0001}; got %r" % (alias_map,)
         )
-    return sorted(((str(k), str(v)) for k, v in alias_map.items()), key=lambda kv: kv[0])
+    pairs = sorted(((str(k), str(v)) for k, v in alias_map.items()), key=lambda kv: kv[0])
+    if inventory_hosts is not None:
+        present = set(str(h) for h in inventory_hosts)
+        pairs = [(alias, host) for alias, host in pairs if host in present]
+        if not pairs:
+            raise NodeSelectionError(
+                "none of the hosts in h200_node_aliases is in the inventory's gpu_nodes group (%s)"
+                % ", ".join(sorted(present))
+            )
+    return pairs
 
 
 def _reject(value, available):
+    sweep = [1]
+    while sweep[-1] * 2 < available:
+        sweep.append(sweep[-1] * 2)
+    if sweep[-1] != available:
+        sweep.append(available)
     return NodeSelectionError(
-        "nodes=%r is not accepted: give a whole number from 1 to %d (the GPU nodes in the alias map), "
-        "or a comma-separated sweep of such numbers in increasing order, e.g. nodes=1,2,4,%d"
-        % (value, available, available)
+        "nodes=%r is not accepted: give a whole number from 1 to %d (the inventory's GPU nodes in the alias map "
+        "h200_node_aliases), or a comma-separated sweep of such numbers in increasing order, e.g. nodes=%s"
+        % (value, available, ",".join(str(n) for n in sweep))
     )
 
 
@@ -69,9 +87,9 @@ def parse_node_counts(value, available):
     return counts
 
 
-def select_hosts(alias_map, count):
-    """The inventory hosts of ``node001``..``node{count:03d}``, in alias order."""
-    pairs = ordered_aliases(alias_map)
+def select_hosts(alias_map, count, inventory_hosts=None):
+    """The inventory hosts of the first ``count`` aliases (``node001``...), in alias order."""
+    pairs = ordered_aliases(alias_map, inventory_hosts)
     if count < 1 or count > len(pairs):
         raise _reject(count, len(pairs))
     return [host for _alias, host in pairs[:count]]

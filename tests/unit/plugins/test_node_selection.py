@@ -48,3 +48,20 @@ def test_derived_lists():
 def test_empty_alias_map_is_rejected():
     with pytest.raises(ns.NodeSelectionError, match="h200_node_aliases"):
         ns.select_hosts({}, 1)
+
+
+def test_inventory_without_some_mapped_hosts_limits_the_range():
+    one_host = ["hgx-0001"]
+    assert ns.select_hosts(REAL_MAP, 1, one_host) == ["hgx-0001"]
+    with pytest.raises(ns.NodeSelectionError, match="from 1 to 1") as err:
+        ns.parse_node_counts("2", len(ns.ordered_aliases(REAL_MAP, one_host)))
+    assert "e.g. nodes=1" in str(err.value)
+    with pytest.raises(ns.NodeSelectionError, match="gpu_nodes"):
+        ns.ordered_aliases(REAL_MAP, ["other-host"])
+
+
+def test_sweep_example_in_the_message_fits_the_range():
+    with pytest.raises(ns.NodeSelectionError, match=r"e\.g\. nodes=1,2,4,8$"):
+        ns.parse_node_counts("0", 8)
+    with pytest.raises(ns.NodeSelectionError, match=r"e\.g\. nodes=1,2,4,6$"):
+        ns.parse_node_counts("0", 6)

@@ -14,6 +14,7 @@ description:
   - C(mlnx_qos_parse) turns C(mlnx_qos -i IFACE) output into C(trust), C(dcbx_mode), C(pfc_enabled).
   - C(mlnx_qos_mismatches) lists what a parsed state lacks against a RoCE priority with trust dscp.
   - C(roce_pfc_argument) gives the C(mlnx_qos --pfc) argument for a priority, C(3) -> C(0,0,0,1,0,0,0,0).
+  - C(ethtool_rings) turns C(ethtool -g IFACE) output into C(maximum) and C(current) C(rx)/C(tx) sizes.
   - C(roce_traffic_class) gives the TOS byte for a DSCP value with ECT(0), C(26) -> C(106).
 author: spectrumx.h200_benchmark contributors
 """
@@ -40,4 +41,5 @@ class FilterModule(object):
             "mlnx_qos_mismatches": _wrap(rq.qos_mismatches),
             "roce_pfc_argument": _wrap(rq.pfc_argument),
             "roce_traffic_class": _wrap(rq.traffic_class),
+            "ethtool_rings": _wrap(rq.parse_ethtool_rings),
         }

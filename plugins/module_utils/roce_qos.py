@@ -87,6 +87,29 @@ def parse_mlnx_qos(text):
     return result
 
 
+def parse_ethtool_rings(text):
+    """``ethtool -g IFACE`` output -> ``{"maximum": {"rx", "tx"}, "current": {"rx", "tx"}}``.
+
+    Sections are ``Pre-set maximums:`` and ``Current hardware settings:``; a value ``n/a`` or a missing
+    line leaves that key out. Output without either section raises RoceQosError.
+    """
+    sections = {"pre-set maximums": "maximum", "current hardware settings": "current"}
+    result = {}
+    section = None
+    for line in (text or "").splitlines():
+        head = line.strip().rstrip(":").lower()
+        if head in sections:
+            section = sections[head]
+            result[section] = {}
+            continue
+        key, _, value = line.partition(":")
+        if section and key.strip() in ("RX", "TX") and value.strip().isdigit():
+            result[section][key.strip().lower()] = int(value.strip())
+    if not result:
+        raise RoceQosError("ethtool -g output holds no ring parameters: %r" % (text or "")[:200])
+    return result
+
+
 def qos_mismatches(parsed, priority, trust="dscp"):
     """What a parsed ``mlnx_qos`` state lacks against the wanted one; an empty list when it holds."""
     wanted_pfc = pfc_vector(priority)

@@ -75,3 +75,34 @@ def test_bad_dscp(value):
         return
     with pytest.raises(rq.RoceQosError, match=r"roce_qos_dscp=.* is not accepted: an integer from 0 to 63"):
         rq.traffic_class(value)
+
+
+# `ethtool -g eth2` on a ConnectX-7 (ethtool 6.1, Debian 12).
+ETHTOOL_G = """Ring parameters for eth2:
+Pre-set maximums:
+RX:                     8192
+RX Mini:                n/a
+RX Jumbo:               n/a
+TX:                     8192
+Current hardware settings:
+RX:                     1024
+RX Mini:                n/a
+RX Jumbo:               n/a
+TX:                     1024
+RX Buf Len:             n/a
+CQE Size:               n/a
+TX Push:                off
+TCP data split:         n/a
+"""
+
+
+def test_ethtool_rings():
+    assert rq.parse_ethtool_rings(ETHTOOL_G) == {
+        "maximum": {"rx": 8192, "tx": 8192},
+        "current": {"rx": 1024, "tx": 1024},
+    }
+
+
+def test_ethtool_rings_unsupported_is_rejected():
+    with pytest.raises(rq.RoceQosError, match="no ring parameters"):
+        rq.parse_ethtool_rings("netlink error: Operation not supported")

@@ -29,14 +29,17 @@ images: setup
 	bash tests/images/ensure_docker.sh
 	bash tests/images/build_base.sh
 
+# The virtual cluster (docs/virtual-cluster.md): 8 containers, SSH on 44222, Slurm, PDSH. Idempotent.
 cluster-up: images
-	$(VENV)/bin/ansible-playbook tests/virtual_cluster/up.yml
+	$(VENV)/bin/ansible-playbook -i inventory/virtual.yml tests/virtual_cluster/up.yml
 
 cluster-down: setup
-	$(VENV)/bin/ansible-playbook tests/virtual_cluster/down.yml
+	$(VENV)/bin/ansible-playbook -i inventory/virtual.yml tests/virtual_cluster/down.yml
 
+# CPU-sized workload settings for the containers: tests/virtual_cluster/benchmark_vars.yml
 demo: cluster-up
-	$(VENV)/bin/ansible-playbook -i inventory/virtual.yml playbooks/benchmark.yml -e nodes=$(NODES)
+	$(VENV)/bin/ansible-playbook -i inventory/virtual.yml playbooks/benchmark.yml -e nodes=$(NODES) \
+	  -e @tests/virtual_cluster/benchmark_vars.yml
 
 unit: setup
 	$(VENV)/bin/pytest -q tests/unit

@@ -1,0 +1,42 @@
+"""The virtual cluster's transport, scheduler and launchers, as the real cluster uses them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness import E2E_PLAYBOOKS, SSH_PORT, run_playbook
+
+
+def test_ssh_44222_slurm_and_pdsh(cluster: dict[str, str], tmp_path: Path) -> None:
+    run = run_playbook(E2E_PLAYBOOKS / "transport.yml", tmp_path, timeout=300)
+    assert run.rc == 0, run.failure_messages()
+    hosts = set(cluster.values())
+
+    pinged = {d["host"] for d in run.results("runner_on_ok", "Ping") if d["res"].get("ping") == "pong"}
+    assert pinged == hosts
+
+    # SSH_CONNECTION = client address, client port, server address, server port (as the node saw it)
+    task = "Read the SSH connection as the node sees it"
+    ssh = {d["host"]: d["res"]["stdout"].split() for d in run.results("runner_on_ok", task)}
+    assert set(ssh) == hosts
+    assert {fields[3] for fields in ssh.values()} == {str(SSH_PORT)}
+
+    (srun,) = run.results("runner_on_ok", "Run hostname on every node through Slurm")
+    assert sorted(srun["res"]["stdout_lines"]) == sorted(hosts)
+
+    (pdsh,) = run.results("runner_on_ok", "Run hostname on every alias through pdsh")
+    seen = dict(line.split(": ", 1) for line in pdsh["res"]["stdout_lines"])
+    assert seen == cluster  # every alias answered with its own host name
+
+
+def test_srun_and_deepspeed_launcher_allreduce(cluster: dict[str, str], tmp_path: Path) -> None:
+    run = run_playbook(E2E_PLAYBOOKS / "launchers.yml", tmp_path, timeout=600)
+    assert run.rc == 0, run.failure_messages()
+    first_two = set(list(cluster.values())[:2])
+    for task in ("All-reduce through srun", "All-reduce through the DeepSpeed launcher"):
+        (result,) = run.results("runner_on_ok", task)
+        lines = [json.loads(line[line.index("{"):]) for line in result["res"]["stdout_lines"] if '"rank"' in line]
+        assert sorted(r["rank"] for r in lines) == [0, 1], task
+        assert {r["host"] for r in lines} == first_two, task
+        assert all(r["world_size"] == 2 and r["sum"] == r["expected"] == 3.0 for r in lines), lines

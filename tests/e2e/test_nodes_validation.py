@@ -1,0 +1,30 @@
+"""Bad ``-e nodes`` values are rejected on the control node, fast, before any node is contacted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from harness import REPO, run_playbook
+
+BAD_NODES = ["0", "-1", "9", "abc", "2.5", "", "2;touch {marker}"]
+PLAYBOOKS = ["benchmark.yml", "site.yml", "verify.yml"]
+
+
+@pytest.mark.parametrize("playbook", PLAYBOOKS)
+@pytest.mark.parametrize("value", BAD_NODES)
+def test_bad_nodes_rejected_before_any_node(playbook: str, value: str, tmp_path: Path) -> None:
+    path = REPO / "playbooks" / playbook
+    assert path.is_file(), f"{path} does not exist yet (it must reject bad nodes values like the others)"
+    marker = tmp_path / "x"
+    results = tmp_path / "results"
+    run = run_playbook(path, tmp_path, {"nodes": value.format(marker=marker), "h200_results_dir": str(results)},
+                       timeout=120)
+    assert run.rc != 0, f"nodes={value!r} was accepted"
+    assert run.seconds < 10, f"rejecting nodes={value!r} took {run.seconds:.1f} s"
+    messages = run.failure_messages()
+    assert any("nodes=" in m and "is not accepted" in m for m in messages), messages
+    assert run.hosts_contacted() <= {"localhost"}, run.hosts_contacted()
+    assert not marker.exists(), "the nodes value reached a shell"
+    # nothing was created for a run that was never valid
+    assert not results.exists() or not any(results.iterdir())

@@ -55,9 +55,9 @@ def alias_map() -> dict[str, str]:
     return dict(sorted(data["h200_node_aliases"].items()))
 
 
-def run_playbook(playbook: Path, tmp_path: Path, extravars: dict[str, Any] | None = None,
-                 timeout: int = 1500, tags: str | None = None) -> PlaybookRun:
-    """Run a playbook on the virtual cluster through ansible-runner (from the repository root)."""
+def runner_kwargs(playbook: Path, tmp_path: Path, extravars: dict[str, Any] | None = None,
+                  timeout: int = 1500, tags: str | None = None) -> dict[str, Any]:
+    """Arguments of ansible_runner.run/run_async for a playbook on the virtual cluster (repository root)."""
     private = tmp_path / f"runner-{playbook.stem}-{time.monotonic_ns()}"
     private.mkdir(parents=True)
     venv_bin = str(Path(sys.executable).parent)
@@ -66,12 +66,16 @@ def run_playbook(playbook: Path, tmp_path: Path, extravars: dict[str, Any] | Non
         "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_FORCE_COLOR": "0",
     }
+    return {"private_data_dir": str(private), "project_dir": str(REPO), "playbook": str(playbook),
+            "inventory": str(INVENTORY), "extravars": extravars or {}, "envvars": envvars, "quiet": True,
+            "timeout": timeout, "tags": tags}
+
+
+def run_playbook(playbook: Path, tmp_path: Path, extravars: dict[str, Any] | None = None,
+                 timeout: int = 1500, tags: str | None = None) -> PlaybookRun:
+    """Run a playbook on the virtual cluster through ansible-runner and wait for it."""
     start = time.monotonic()
-    runner = ansible_runner.run(
-        private_data_dir=str(private), project_dir=str(REPO), playbook=str(playbook),
-        inventory=str(INVENTORY), extravars=extravars or {}, envvars=envvars, quiet=True,
-        timeout=timeout, tags=tags,
-    )
+    runner = ansible_runner.run(**runner_kwargs(playbook, tmp_path, extravars, timeout, tags))
     return PlaybookRun(rc=runner.rc, status=runner.status, events=list(runner.events),
                        seconds=time.monotonic() - start)
 

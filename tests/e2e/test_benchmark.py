@@ -1,0 +1,127 @@
+"""benchmark.yml on the virtual cluster: the sweep through Slurm, and nodes=2 through PDSH.
+
+Asserts on ansible-runner's events and on the run directory's files (docs/architecture.md), not on
+screen text. The cluster is prepared with site.yml first, as the real one is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import REPO, PlaybookRun, benchmark_vars, run_playbook
+
+BENCHMARK = REPO / "playbooks" / "benchmark.yml"
+SITE = REPO / "playbooks" / "site.yml"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def load_json(path: Path) -> Any:
+    assert path.is_file(), f"{path} missing"
+    return json.loads(path.read_text())
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    assert path.is_file(), f"{path} missing"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def only_run_dir(results: Path) -> Path:
+    runs = [p for p in results.iterdir() if p.is_dir()]
+    assert len(runs) == 1, f"expected one run directory in {results}, found {runs}"
+    return runs[0]
+
+
+def run_benchmark(tmp_path: Path, nodes: str, **overrides: Any) -> tuple[PlaybookRun, Path]:
+    results = tmp_path / "results"
+    run = run_playbook(BENCHMARK, tmp_path, benchmark_vars(results, nodes=nodes, **overrides))
+    return run, only_run_dir(results)
+
+
+@pytest.fixture(scope="module")
+def prepared(cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The cluster after site.yml (the six roles; hardware-only parts report "not present")."""
+    assert SITE.is_file(), f"{SITE} does not exist yet: the benchmark runs on a cluster prepared by it"
+    run = run_playbook(SITE, tmp_path_factory.mktemp("site"), {}, timeout=1800)
+    assert run.rc == 0, run.failure_messages()
+    return cluster
+
+
+def check_run_dir(run_dir: Path, counts: list[int], launcher: str, hosts: list[str]) -> dict[str, Any]:
+    """The files every successful run writes, with sane numbers; returns summary.json."""
+    run_json = load_json(run_dir / "run.json")
+    assert run_json["counts"] == counts and run_json["launcher"] == launcher
+    assert run_json["device"] == "cpu" and run_json["hosts"] == hosts
+
+    phases = load_jsonl(run_dir / "phases.jsonl")
+    for n in counts:
+        for phase in ("nccl", "sft"):
+            entries = [p for p in phases if p["phase"] == phase and p["nodes"] == n]
+            assert [p["status"] for p in entries] == ["ok"], (phase, n, entries)
+
+    for host in hosts:
+        assert load_json(run_dir / "env" / f"{host}.json")
+        preflight = load_json(run_dir / "preflight" / f"{host}.json")
+        assert preflight["host"] == host and preflight["ok"] is True
+        # no GPU in a container: said so, not faked
+        assert {c["name"]: c["status"] for c in preflight["checks"]}["gpus"] == "absent"
+
+    for n in counts:
+        if n > 1:
+            result = load_json(run_dir / "nccl" / f"n{n}" / "all_reduce.json")
+            assert result["tool"] == "torch.distributed" and result["backend"] == "gloo"
+            assert result["nodes"] == n and result["rows"]
+            for row in result["rows"]:
+                assert row["out_of_place"]["time_us"] > 0 and row["out_of_place"]["busbw_gbps"] > 0
+        sft_dir = run_dir / "sft" / f"n{n}"
+        summary = load_json(sft_dir / "summary.json")
+        assert summary["status"] == "ok" and summary["error"] is None
+        assert summary["world_size"] == n and summary["zero_stage"] == 3 and summary["device"] == "cpu"
+        assert summary["tokens_per_s"] > 0 and summary["tokens_per_s_per_gpu"] > 0
+        assert summary["mfu"] is None  # no peak FLOP/s for a CPU: MFU is null, not invented
+        assert math.isfinite(summary["loss_first"]) and math.isfinite(summary["loss_last"])
+        metrics = load_jsonl(sft_dir / "metrics.jsonl")
+        assert len([m for m in metrics if not m["warmup"]]) == summary["timed_steps"]
+        assert (sft_dir / "launch.log").is_file()
+        for host in hosts[:n]:
+            assert (run_dir / "telemetry" / f"sft-n{n}" / f"{host}.summary.json").is_file()
+            counters = load_json(run_dir / "counters" / f"sft-n{n}" / f"{host}.json")
+            assert "absent" in counters
+
+    assert (run_dir / "report.md").stat().st_size > 0
+    plots = list((run_dir / "plots").glob("*.png"))
+    assert plots and all(p.read_bytes()[:8] == PNG_MAGIC for p in plots)
+    assert load_jsonl(run_dir / "events.jsonl")
+    assert load_json(run_dir / "callback_summary.json")
+
+    report = load_json(run_dir / "summary.json")
+    assert report["counts"] == counts and report["device"] == "cpu"
+    assert sorted(e["nodes"] for e in report["sft_runs"] if e["status"] == "ok") == counts
+    return report
+
+
+def test_sweep_through_slurm(prepared: dict[str, str], tmp_path: Path) -> None:
+    run, run_dir = run_benchmark(tmp_path, "1,2,4", launcher="slurm")
+    assert run.rc == 0, run.failure_messages()
+    hosts = list(prepared.values())[:4]
+    assert run.hosts_contacted() >= set(hosts)
+    assert not (run.hosts_contacted() - set(hosts) - {"localhost"}), "a host outside nodes=1,2,4 was contacted"
+    summary = check_run_dir(run_dir, [1, 2, 4], "slurm", hosts)
+    points = {p["nodes"]: p for p in summary["scaling"]}
+    assert set(points) >= {2, 4}
+    for n in (2, 4):
+        eff = points[n]["efficiency"]  # a fraction of the 1-node per-rank throughput
+        assert eff is not None and 0 < eff < 10, points[n]
+    # 920 Gbps cannot be met on 2x400GbE: the target row says so against the 800 Gb/s line rate
+    busbw = [t for t in summary["targets"] if "busbw" in t["name"]]
+    assert busbw and summary["line_rate_gbps"] == 800
+
+
+def test_nodes_2_through_pdsh(prepared: dict[str, str], tmp_path: Path) -> None:
+    run, run_dir = run_benchmark(tmp_path, "2", launcher="pdsh")
+    assert run.rc == 0, run.failure_messages()
+    hosts = list(prepared.values())[:2]
+    check_run_dir(run_dir, [2], "pdsh", hosts)

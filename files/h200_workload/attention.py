@@ -37,6 +37,8 @@ def choose(requested: str, device: str, seq_len: int) -> tuple[str, str]:
         return "sdpa", "CPU: SDPA with an explicit block-diagonal causal mask"
     if has_flash:
         return "flash_attention_2", "flash_attn importable: varlen kernel from per-example position_ids"
+    if importlib.util.find_spec("torch.nn.attention.flex_attention") is None:  # torch < 2.5 (the owners' 2.3)
+        return "sdpa", f"flash_attn not installed and torch {torch.__version__} has no flex_attention: dense mask"
     if seq_len % FLEX_BLOCK:
         return "sdpa", f"flash_attn not installed and seq_len {seq_len} is not a multiple of {FLEX_BLOCK} for flex"
     return "flex_attention", "flash_attn not installed: flex_attention with a document (block-diagonal causal) mask"

@@ -41,7 +41,7 @@ def classify(exc: BaseException, context: dict | None = None) -> dict:
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, WorkloadError):
         return {"kind": exc.kind, "message": exc.message, "fix": exc.fix}
-    if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text.lower():
+    if isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in text.lower():
         return {
             "kind": "oom",
             "message": f"out of GPU memory on {host}: {_first_line(text)}",

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from h200_workload import launch, presets, sft
+
+
+def test_seed_micro_batch_follows_from_the_owners_global_batch() -> None:
+    one = presets.seed(6.7e9, 1)
+    assert (one.micro_batch_size, one.grad_accum, one.zero_stage, one.offload) == (64, 16, 3, "none")
+    assert presets.seed(6.7e9, 8).micro_batch_size == 8
+    big = presets.seed(69e9, 64)  # 256 / (16 x 64) = 0.25: not whole
+    assert big.micro_batch_size == 1 and big.offload == "optimizer+param" and big.checkpoint_layers == -1
+    assert any("0.25" in note and "1024" in note for note in big.notes)
+    assert presets.seed(13e9, 8).base_config["zero_optimization"]["reduce_bucket_size"] == 50_000_000
+
+
+def test_tuned_choices_by_size_and_gpus() -> None:
+    small = presets.tuned("llama-1b", 1.1e9, 1, "cuda")
+    assert (small.zero_stage, small.micro_batch_size, small.seq_len, small.liger) == (2, 8, 4096, True)
+    seven = presets.tuned("llama2-7b", 6.7e9, 1, "cuda")
+    assert (seven.zero_stage, seven.offload, seven.grad_accum) == (3, "optimizer", 32)
+    assert presets.tuned("llama2-7b", 6.7e9, 8, "cuda").offload == "none"
+    assert presets.tuned("tiny", 1e5, 2, "cpu").seq_len == 512
+
+
+def test_deepspeed_config_batch_arithmetic_and_offload() -> None:
+    s = presets.tuned("llama2-7b", 6.7e9, 1, "cuda")
+    s.offload_ratio = 0.5
+    cfg = presets.deepspeed_config(s, world_size=1, lr=1e-5, warmup_steps=2)
+    assert cfg["train_batch_size"] == 8 * 32 and cfg["bf16"] == {"enabled": True}
+    assert cfg["zero_optimization"]["offload_optimizer"] == {"device": "cpu", "pin_memory": True, "ratio": 0.5}
+    assert cfg["optimizer"]["type"] == "AdamW"  # ZeRO-Offload builds DeepSpeed's CPU Adam
+    merged = presets.merge(cfg, {"zero_optimization": {"reduce_bucket_size": 1}})
+    assert merged["zero_optimization"]["reduce_bucket_size"] == 1 and merged["zero_optimization"]["stage"] == 3
+
+
+def test_command_line_overrides_are_noted_and_bad_combinations_refused(tmp_path: Path) -> None:
+    base = ["--data", str(tmp_path), "--steps", "1", "--metrics-out", "m", "--summary-out", "s"]
+    args = sft.parse_args(["--model", "llama-1b", "--preset", "tuned", "--micro-batch-size", "4", *base])
+    s = sft.choose_settings(args, 1_100_048_384, 1, "cuda")
+    assert s.micro_batch_size == 4 and "command line: micro_batch_size 8 -> 4" in s.notes
+    args = sft.parse_args(["--model", "llama-1b", "--preset", "tuned", "--offload", "optimizer+param", *base])
+    with pytest.raises(sft.WorkloadError, match="needs --zero-stage 3"):
+        sft.choose_settings(args, 1_100_048_384, 1, "cuda")
+    with pytest.raises(SystemExit):
+        sft.parse_args(["--model", "tiny", "--preset", "fast", *base])
+
+
+def test_launcher_environments(tmp_path: Path) -> None:
+    torchrun = launch.resolve({"RANK": "3", "WORLD_SIZE": "16", "LOCAL_RANK": "3", "MASTER_ADDR": "hgx-0001",
+                               "MASTER_PORT": "29600"})
+    assert (torchrun.rank, torchrun.world_size, torchrun.local_rank, torchrun.master_port) == (3, 16, 3, 29600)
+    # srun: no torchrun variables; the master is the first host scontrol expands (scontrol test double)
+    doubles = tmp_path / "scontrol_test_double"
+    doubles.mkdir()
+    script = doubles / "scontrol"
+    script.write_text('#!/bin/sh\n[ "$1 $2 $3" = "show hostnames hgx-[0003-0004]" ] && '
+                      'printf "hgx-0003\\nhgx-0004\\n"\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    path = f"{doubles}:{os.environ['PATH']}"
+    os.environ["PATH"], saved = path, os.environ["PATH"]
+    try:
+        slurm = launch.resolve({"SLURM_PROCID": "9", "SLURM_NTASKS": "16", "SLURM_LOCALID": "1",
+                                "SLURM_JOB_NODELIST": "hgx-[0003-0004]"})
+    finally:
+        os.environ["PATH"] = saved
+    assert (slurm.rank, slurm.world_size, slurm.local_rank, slurm.master_addr, slurm.launcher) == (
+        9, 16, 1, "hgx-0003", "slurm")
+    single = launch.resolve({})
+    assert (single.rank, single.world_size, single.launcher) == (0, 1, "single") and single.master_port > 0

@@ -1,0 +1,48 @@
+"""The SFT entry point end to end on CPU: 2 ranks, gloo, ZeRO-3, the tiny shape; and a classified failure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SUMMARY_KEYS = {"status", "error", "model", "model_source", "preset", "zero_stage", "offload", "attention", "device",
+                "world_size", "nodes", "gpus_per_node", "micro_batch_size", "seq_len", "grad_accum", "timed_steps",
+                "warmup_steps", "tokens_per_s", "tokens_per_s_per_gpu", "tflops_per_gpu", "mfu", "mfu_with_attention",
+                "peak_mem_gb", "loss_first", "loss_last", "flops_convention"}
+METRIC_KEYS = {"step", "samples", "tokens", "step_time_s", "tokens_per_s", "tokens_per_s_per_gpu", "tflops_per_gpu",
+               "mfu", "loss", "peak_mem_gb", "warmup"}
+
+
+def test_two_rank_zero3_run_trains_and_reports(prepared: Path, tmp_path: Path, workload_env: dict) -> None:
+    metrics, summary = tmp_path / "metrics.jsonl", tmp_path / "summary.json"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "h200_workload.sft", "--model", "tiny", "--preset", "tuned", "--zero-stage", "3",
+               "--data", str(prepared), "--seq-len", "256", "--steps", "10", "--warmup-steps", "2", "--lr", "3e-3",
+               "--metrics-out", str(metrics), "--summary-out", str(summary)]
+    done = subprocess.run(command, env=workload_env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(summary.read_text())
+    assert SUMMARY_KEYS <= result.keys()
+    assert result["status"] == "ok" and result["error"] is None
+    assert (result["world_size"], result["zero_stage"], result["device"], result["attention"]) == (2, 3, "cpu", "sdpa")
+    assert result["model_source"] == "random-init:tiny" and result["mfu"] is None  # no peak on CPU
+    lines = [json.loads(line) for line in metrics.read_text().splitlines()]
+    assert len(lines) == 12 and all(METRIC_KEYS <= line.keys() for line in lines)
+    assert [line["warmup"] for line in lines] == [True] * 2 + [False] * 10 and result["timed_steps"] == 10
+    losses = [line["loss"] for line in lines]
+    assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3 - 0.2, losses  # the loss falls
+    assert all(line["tokens"] > 0 and line["tokens_per_s"] > 0 for line in lines)
+
+
+def test_missing_data_gives_a_classified_failed_summary(tmp_path: Path, workload_env: dict) -> None:
+    summary = tmp_path / "summary.json"
+    command = [sys.executable, "-m", "h200_workload.sft", "--model", "tiny", "--preset", "tuned",
+               "--data", str(tmp_path / "no-data"), "--steps", "1", "--device", "cpu",
+               "--metrics-out", str(tmp_path / "m.jsonl"), "--summary-out", str(summary)]
+    done = subprocess.run(command, env=workload_env, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    result = json.loads(summary.read_text())
+    assert result["status"] == "failed" and result["error"]["kind"] == "missing_path"
+    assert "no-data" in result["error"]["message"] and "h200_workload.data prepare" in result["error"]["fix"]

@@ -16,7 +16,7 @@ def _wrap(func):
         try:
             return func(*args, **kwargs)
         except ns.NodeSelectionError as exc:
-            raise AnsibleFilterError(str(exc))
+            raise AnsibleFilterError(str(exc)) from exc
 
     run.__doc__ = func.__doc__
     return run

@@ -1,7 +1,6 @@
 """Node selection from the alias map: accepted and rejected values of ``nodes``."""
 
 import pytest
-
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import node_selection as ns
 
 REAL_MAP = {f"node00{i}": f"hgx-000{i}" for i in range(1, 8)} | {"node008": "hgx-0009"}

@@ -1,23 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, spectrumx.h200_benchmark contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the roce_qos role (logic in module_utils/roce_qos.py)."""
+"""Filters of the roce_qos role (logic in module_utils/roce_qos.py).
+
+``mlnx_qos_parse``: ``mlnx_qos -i IFACE`` output -> ``trust``, ``dcbx_mode``, ``pfc_enabled``.
+``mlnx_qos_mismatches(priority, trust)``: what a parsed state lacks; empty when it holds.
+``roce_pfc_argument``: priority -> ``mlnx_qos --pfc`` argument (3 -> ``0,0,0,1,0,0,0,0``).
+``roce_traffic_class(ecn)``: DSCP -> TOS byte with ECT(0) (26 -> 106).
+``ethtool_rings``: ``ethtool -g IFACE`` output -> ``maximum`` and ``current`` rx/tx.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-DOCUMENTATION = r"""
-name: roce_qos
-short_description: RoCE QoS helpers (mlnx_qos parsing, PFC vector, traffic class)
-description:
-  - C(mlnx_qos_parse) turns C(mlnx_qos -i IFACE) output into C(trust), C(dcbx_mode), C(pfc_enabled).
-  - C(mlnx_qos_mismatches) lists what a parsed state lacks against a RoCE priority with trust dscp.
-  - C(roce_pfc_argument) gives the C(mlnx_qos --pfc) argument for a priority, C(3) -> C(0,0,0,1,0,0,0,0).
-  - C(ethtool_rings) turns C(ethtool -g IFACE) output into C(maximum) and C(current) C(rx)/C(tx) sizes.
-  - C(roce_traffic_class) gives the TOS byte for a DSCP value with ECT(0), C(26) -> C(106).
-author: spectrumx.h200_benchmark contributors
-"""
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import roce_qos as rq

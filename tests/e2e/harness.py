@@ -46,7 +46,9 @@ class PlaybookRun:
         return {ev["event_data"]["host"] for ev in self.events if ev.get("event_data", {}).get("host")}
 
     def failure_messages(self) -> list[str]:
-        return [str(d.get("res", {}).get("msg", "")) for d in self.results("runner_on_failed")]
+        """Messages of failed tasks and failed loop items."""
+        return [str(d.get("res", {}).get("msg", ""))
+                for d in self.results("runner_on_failed") + self.results("runner_item_on_failed")]
 
 
 def alias_map() -> dict[str, str]:

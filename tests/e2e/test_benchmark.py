@@ -11,11 +11,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pytest
 from harness import REPO, PlaybookRun, benchmark_vars, run_playbook
 
 BENCHMARK = REPO / "playbooks" / "benchmark.yml"
-SITE = REPO / "playbooks" / "site.yml"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -41,15 +39,6 @@ def run_benchmark(tmp_path: Path, nodes: str, **overrides: Any) -> tuple[Playboo
     return run, only_run_dir(results)
 
 
-@pytest.fixture(scope="module")
-def prepared(cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The cluster after site.yml (the six roles; hardware-only parts report "not present")."""
-    assert SITE.is_file(), f"{SITE} does not exist yet: the benchmark runs on a cluster prepared by it"
-    run = run_playbook(SITE, tmp_path_factory.mktemp("site"), {}, timeout=1800)
-    assert run.rc == 0, run.failure_messages()
-    return cluster
-
-
 def check_run_dir(run_dir: Path, counts: list[int], launcher: str, hosts: list[str]) -> dict[str, Any]:
     """The files every successful run writes, with sane numbers; returns summary.json."""
     run_json = load_json(run_dir / "run.json")
@@ -58,7 +47,7 @@ def check_run_dir(run_dir: Path, counts: list[int], launcher: str, hosts: list[s
 
     phases = load_jsonl(run_dir / "phases.jsonl")
     for n in counts:
-        for phase in ("nccl", "sft"):
+        for phase in ("collectives", "sft"):
             entries = [p for p in phases if p["phase"] == phase and p["nodes"] == n]
             assert [p["status"] for p in entries] == ["ok"], (phase, n, entries)
 

@@ -231,6 +231,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--backend", choices=("nccl", "gloo"), default="nccl")
     p.add_argument("--check", action=argparse.BooleanOptionalAction, default=True, help="count wrong elements")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--local_rank", "--local-rank", type=int, help=argparse.SUPPRESS)  # set by the deepspeed launcher
     args = p.parse_args(argv)
     args.ops = [op.strip() for op in args.ops.split(",") if op.strip()]
     unknown = [op for op in args.ops if op not in OPS]

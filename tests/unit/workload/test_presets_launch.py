@@ -72,3 +72,11 @@ def test_launcher_environments(tmp_path: Path) -> None:
         9, 16, 1, "hgx-0003", "slurm")
     single = launch.resolve({})
     assert (single.rank, single.world_size, single.launcher) == (0, 1, "single") and single.master_port > 0
+
+
+def test_collectives_accepts_the_deepspeed_launchers_local_rank_argument():
+    # `deepspeed --hostfile ...` appends --local_rank=N to every rank's arguments
+    from h200_workload import collectives
+
+    args = collectives.parse_args(["--out", "/tmp/out.json", "--local_rank=3"])
+    assert args.local_rank == 3

@@ -44,7 +44,7 @@ demo: cluster-up
 	  -e @tests/virtual_cluster/benchmark_vars.yml
 
 unit: setup
-	$(VENV)/bin/pytest -q tests/unit
+	SUITES=unit bash tests/run_all.sh
 
 lint: setup
 	$(VENV)/bin/ruff check plugins files tests

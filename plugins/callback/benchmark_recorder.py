@@ -20,7 +20,7 @@ description:
     it is known are kept in memory and written once it is. The O(run_dir) option overrides this.
   - Results of tasks with C(no_log) are written censored.
   - Does nothing for playbooks that never name a run directory.
-version_added: 1.0.0
+version_added: 0.1.0
 author: spectrumx.h200_benchmark contributors
 requirements:
   - enable in ansible.cfg with C(callbacks_enabled = spectrumx.h200_benchmark.benchmark_recorder)

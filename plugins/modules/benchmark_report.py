@@ -18,7 +18,7 @@ description:
     run under O(results_root) with the same model, preset, device, sequence length, micro-batch and ZeRO stage.
   - This is an action plugin; it runs on the controller and never connects to a node. Meaning of every
     field is in docs/report.md.
-version_added: 1.0.0
+version_added: 0.1.0
 author: spectrumx.h200_benchmark contributors
 options:
   run_dir:
@@ -32,7 +32,7 @@ options:
   targets:
     description:
       - Pass lines, merged over the defaults.
-      - C(gpu_util_pct) (90), C(scaling_pct) (C({2: 98, 4: 95, 8: 90})), C(busbw_gbps) (920), C(latency_us) (50).
+      - "C(gpu_util_pct) (90), C(scaling_pct) (C({2: 98, 4: 95, 8: 90})), C(busbw_gbps) (920), C(latency_us) (50)."
       - A bandwidth target above O(line_rate_gbps) is reported as physically impossible.
     type: dict
     default: {}

@@ -316,8 +316,8 @@ def find_prepared(data: Path, seq_len: int | None) -> Path:
 
 def load_prepared(data: Path, seq_len: int | None) -> PreparedData:
     path = find_prepared(data, seq_len)
-    arrays = {n: np.load(path / f"{n}.npy", mmap_mode="r") for n in ("input_ids", "labels", "position_ids",
-                                                                       "real_tokens")}
+    names = ("input_ids", "labels", "position_ids", "real_tokens")
+    arrays = {n: np.load(path / f"{n}.npy", mmap_mode="r") for n in names}
     return PreparedData(path=path, meta=json.loads((path / "meta.json").read_text()), **arrays)
 
 

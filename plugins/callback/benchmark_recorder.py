@@ -21,7 +21,7 @@ description:
   - Results of tasks with C(no_log) are written censored.
   - Does nothing for playbooks that never name a run directory.
 version_added: 0.1.0
-author: spectrumx.h200_benchmark contributors
+author: spectrumx.h200_benchmark contributors (@spectrumx)
 requirements:
   - enable in ansible.cfg with C(callbacks_enabled = spectrumx.h200_benchmark.benchmark_recorder)
 options:

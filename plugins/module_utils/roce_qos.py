@@ -102,7 +102,7 @@ def parse_ethtool_rings(text):
             section = sections[head]
             result[section] = {}
             continue
-        key, _, value = line.partition(":")
+        key, _sep, value = line.partition(":")
         if section and key.strip() in ("RX", "TX") and value.strip().isdigit():
             result[section][key.strip().lower()] = int(value.strip())
     if not result:

@@ -19,7 +19,7 @@ description:
   - This is an action plugin; it runs on the controller and never connects to a node. Meaning of every
     field is in docs/report.md.
 version_added: 0.1.0
-author: spectrumx.h200_benchmark contributors
+author: spectrumx.h200_benchmark contributors (@spectrumx)
 options:
   run_dir:
     description: The run directory, C(results/<run_id>) on the controller.
@@ -49,8 +49,11 @@ attributes:
     description: Reads the run directory and returns the summary without writing anything.
   diff_mode:
     support: none
+    description: Writes new files into a new run directory; there is nothing to diff.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the controller only.
 notes:
   - Needs pandas and matplotlib on the controller.
 """

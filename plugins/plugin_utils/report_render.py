@@ -178,7 +178,7 @@ def _pass(value):
 
 
 def _table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _column in header) + " |"]
     for row in rows:
         lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
     return lines
@@ -264,9 +264,9 @@ def markdown(summary):
     if base is None:
         out += ["n/a (%s)" % summary["scaling_reason"]]
     else:
+        baseline = (fmt(base["tokens_per_s_per_gpu"]), base["source"], base["run_id"])
         out += ["Efficiency = tokens/s per GPU at N nodes / tokens/s per GPU at 1 node; the 1-node baseline "
-                "(%s tokens/s per GPU) is from %s %s." % (fmt(base["tokens_per_s_per_gpu"]), base["source"],
-                                                           base["run_id"]), ""]
+                "(%s tokens/s per GPU) is from %s %s." % baseline, ""]
         out += _table(
             ["nodes", "tokens/s per GPU", "efficiency", "from run"],
             [[p["nodes"], fmt(p["tokens_per_s_per_gpu"]), fmt(p["efficiency"], "no baseline", digits=4,

@@ -16,10 +16,11 @@ export ANSIBLE_CONFIG="$work/ansible.cfg"
 unset ANSIBLE_COLLECTIONS_PATH
 ansible-galaxy collection install --offline -p "$work/collections" "$artifact" >/dev/null
 cd "$work"   # away from the checkout, so nothing resolves from it
+printf '[gpu_nodes]\na ansible_connection=local\nb ansible_connection=local\n' >hosts.ini
 # playbooks by FQCN: node selection accepts a good value and rejects a bad one
-ansible-playbook -i localhost, spectrumx.h200_benchmark.select_nodes -e nodes=2 \
+ansible-playbook -i hosts.ini spectrumx.h200_benchmark.select_nodes -e nodes=2 \
   -e '{"h200_node_aliases": {"node001": "a", "node002": "b"}}' >/dev/null
-if ansible-playbook -i localhost, spectrumx.h200_benchmark.select_nodes -e nodes=3 \
+if ansible-playbook -i hosts.ini spectrumx.h200_benchmark.select_nodes -e nodes=3 \
   -e '{"h200_node_aliases": {"node001": "a", "node002": "b"}}' >out.txt 2>&1; then
   echo "installed select_nodes accepted nodes=3 with 2 nodes"; exit 1
 fi

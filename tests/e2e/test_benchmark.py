@@ -105,8 +105,10 @@ def test_sweep_through_slurm(prepared: dict[str, str], tmp_path: Path) -> None:
         eff = points[n]["efficiency"]  # a fraction of the 1-node per-rank throughput
         assert eff is not None and 0 < eff < 10, points[n]
     # 920 Gbps cannot be met on 2x400GbE: the target row says so against the 800 Gb/s line rate
-    busbw = [t for t in summary["targets"] if "busbw" in t["name"]]
-    assert busbw and summary["line_rate_gbps"] == 800
+    busbw = [t for t in summary["targets"] if t["name"] == "bus_bandwidth"]
+    assert summary["line_rate_gbps"] == 800
+    assert len(busbw) == 1 and busbw[0]["target"] == 920
+    assert "physically impossible" in busbw[0]["note"] and "800 Gb/s" in busbw[0]["note"]
 
 
 def test_nodes_2_through_pdsh(prepared: dict[str, str], tmp_path: Path) -> None:

@@ -544,6 +544,11 @@ def write_report(run_dir, line_rate_gbps=800, targets=None, results_root=None, w
     from ansible_collections.spectrumx.h200_benchmark.plugins.plugin_utils import report_render
 
     summary, collectives, telemetry = build_summary(run_dir, line_rate_gbps, targets, results_root, weak_tolerance)
+    if report_render.MISSING_LIBRARY:  # keep the numbers, then say what the plots and report.md need
+        summary["plots"] = []
+        _atomic_write(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        raise ReportError("summary.json written, but no plots or report.md: %s is missing"
+                          % report_render.MISSING_LIBRARY)
     plots = report_render.render_plots(run_dir, summary, collectives, telemetry)
     summary["plots"] = plots
     _atomic_write(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2, sort_keys=True) + "\n")

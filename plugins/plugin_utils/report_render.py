@@ -12,12 +12,17 @@ __metaclass__ = type
 
 import os
 
-import matplotlib
+try:  # the control node's requirements (requirements/control.txt)
+    import matplotlib
 
-matplotlib.use("Agg")  # no display on the control node
+    matplotlib.use("Agg")  # no display on the control node
 
-import matplotlib.pyplot as plt
-import pandas as pd
+    import matplotlib.pyplot as plt
+    import pandas as pd
+except ImportError as exc:
+    MISSING_LIBRARY = "%s (pip install -r requirements/control.txt on the control node)" % exc
+else:
+    MISSING_LIBRARY = None
 
 _SIZE_UNITS = ((1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K"))
 

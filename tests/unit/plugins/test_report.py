@@ -154,3 +154,15 @@ def test_bad_input_is_named(tmp_path, kwargs, message):
 def test_directory_without_run_json_is_refused(tmp_path):
     with pytest.raises(report.ReportError, match=r"run\.json"):
         report.build_summary(str(tmp_path))
+
+
+def test_without_matplotlib_the_numbers_are_still_written(tmp_path, monkeypatch):
+    from ansible_collections.spectrumx.h200_benchmark.plugins.plugin_utils import report_render
+
+    monkeypatch.setattr(report_render, "MISSING_LIBRARY", "No module named 'matplotlib'")
+    shutil.copytree(DATA / SWEEP, tmp_path / SWEEP)
+    with pytest.raises(report.ReportError, match="matplotlib"):
+        report.write_report(str(tmp_path / SWEEP), line_rate_gbps=800)
+    written = json.loads((tmp_path / SWEEP / "summary.json").read_text())
+    assert written["plots"] == [] and target(written, "bus_bandwidth")["target"] == 920
+    assert not (tmp_path / SWEEP / "report.md").exists()

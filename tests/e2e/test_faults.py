@@ -49,7 +49,8 @@ def failure_text(runner: Any) -> str:
 def sft_started(results: Path, nodes: int) -> Callable[[], bool]:
     def check() -> bool:
         runs = [p for p in results.iterdir() if p.is_dir()] if results.is_dir() else []
-        return bool(runs) and (runs[0] / "telemetry" / f"sft-n{nodes}").is_dir()
+        # sft/n<N>/ on the control node is made as the SFT phase begins (telemetry/ only when it ends)
+        return bool(runs) and (runs[0] / "sft" / f"n{nodes}").is_dir()
     return check
 
 

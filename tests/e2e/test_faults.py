@@ -101,8 +101,8 @@ def test_cancelled_slurm_job(healthy_cluster: dict[str, str], tmp_path: Path) ->
     wait_for(sft_started(results, 2), "the SFT phase on 2 nodes to start", 900, runner)
 
     def sft_job() -> str:
-        out = docker("exec", "hgx-0001", "squeue", "--noheader", "--format=%i %o").stdout
-        jobs = [line.split()[0] for line in out.splitlines() if "h200_workload.sft" in line]
+        out = docker("exec", "hgx-0001", "squeue", "--noheader", "--format=%i %j").stdout
+        jobs = [line.split()[0] for line in out.splitlines() if "h200-sft-" in line]  # srun --job-name
         return jobs[0] if jobs else ""
 
     wait_for(lambda: bool(sft_job()), "the SFT job in squeue", 300, runner)

@@ -1,35 +1,107 @@
 #!/usr/bin/env bash
-# The H200 runs behind docs/performance.md, in one call of the lent one-GPU machine:
-#  1. benchmark.yml on the machine as a one-node cluster (inventory/local-gpu.yml): preflight and the
-#     environment record against the real driver, the collective benchmark, the SFT workload (llama-1b
-#     shape, tuned preset, packed 4096-token rows), telemetry, counters, callback and report;
-#  2. the telemetry sampler's cost on SFT throughput (benchmarks/h200/telemetry_overhead.py).
-# Needs .whl/ with deepspeed, liger-kernel, ansible-core and their missing dependencies (docs/performance.md
-# lists them). Writes under $OUT (default /tmp/h200-out).
+# The H200 runs behind docs/performance.md, on the lent one-GPU machine, as ansible-playbook runs of the
+# collection against inventory/local-gpu.yml (the machine as a one-node cluster, ansible_connection=local).
+#
+# Usage: run_on_h200.sh STAGE...   (stages run in order, each under the time left before $DEADLINE_S)
+#   verify    playbooks/verify.yml: the six roles' read-only checks against the real driver and machine
+#   nccl      playbooks/site.yml with the nccl_build role only: NCCL and nccl-tests built from the sources
+#             in .upstream/ (file:// URLs); the owners' NCCL first, then $NCCL_FALLBACK if that fails
+#   example   benchmark.yml -e nodes=1: preflight, collectives (nccl-tests when built), SFT llama-1b tuned,
+#             telemetry, counters, callback and report (the example report in docs/examples/)
+#   sft1b     benchmark.yml phases sft,report: llama-1b tuned (the example's SFT phase alone)
+#   seed      benchmark.yml phases sft,report: the seed preset on llama-1b and on llama2-7b
+#   tuned7b   benchmark.yml phases sft,report: llama2-7b tuned, $TUNED7B_STEPS timed steps
+#   overhead  the telemetry sampler's cost on SFT throughput (benchmarks/h200/telemetry_overhead.py)
+# Needs .whl/ (deepspeed, liger-kernel, ansible-core and the dependencies the image lacks: docs/performance.md)
+# and, for nccl, .upstream/nccl-<version>-1.tar.gz and nccl-tests-<version>.tar.gz. Writes under $OUT.
 set -uo pipefail
 out=${OUT:-/tmp/h200-out}
 mkdir -p "$out"
 export LC_ALL=C.UTF-8
-# Into the image's own environment, not a --target folder on PYTHONPATH: the playbook sets PYTHONPATH for
-# the workload, and the deepspeed launcher must still import deepspeed (seen failing on 2026-11-29).
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir .whl/*.whl || exit 1
+start=$(date +%s)
+deadline=$((start + ${DEADLINE_S:-560}))
+left() { echo $((deadline - $(date +%s))); }
+# time for one stage: at most $1 seconds, never past the deadline (minus 15 s to pack the results)
+budget() { local l=$(($(left) - 15)); [ "$1" -lt "$l" ] && echo "$1" || echo "$l"; }
+log() { echo "[$(($(date +%s) - start)) s] $*" | tee -a "$out/stages.log"; }
+
+if ! python3 -c 'import deepspeed, ansible' 2>/dev/null; then
+  # Into the image's own environment, not a --target folder on PYTHONPATH: the playbook sets PYTHONPATH
+  # for the workload, and the deepspeed launcher must still import deepspeed (seen failing on 2026-11-29).
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir .whl/*.whl || exit 1
+fi
 export ANSIBLE_CONFIG=$PWD/ansible.cfg
 mkdir -p .cache/collections/ansible_collections/spectrumx
 ln -sfn ../../../.. .cache/collections/ansible_collections/spectrumx/h200_benchmark
-nvidia-smi >"$out/nvidia-smi.txt" 2>&1
+[ -s "$out/nvidia-smi.txt" ] || nvidia-smi >"$out/nvidia-smi.txt" 2>&1
 # A one-GPU machine has no RoCE fabric; preflight reads /etc/nccl.conf, so say so there.
 [ -e /etc/nccl.conf ] || printf '# one-GPU test machine: no RoCE NICs, NCCL defaults\nNCCL_DEBUG=WARN\n' >/etc/nccl.conf
-timeout "${PLAYBOOK_TIMEOUT:-200}" ansible-playbook -i inventory/local-gpu.yml playbooks/benchmark.yml \
-  -e nodes=1 -e launcher=pdsh -e model=llama-1b -e preset=tuned \
-  -e h200_sft_seq_len=4096 -e h200_sft_steps=6 -e h200_sft_warmup_steps=2 \
-  -e h200_preflight_fail_on_absent=false -e h200_results_dir=/tmp/results \
-  -e '{"h200_collectives": ["all_reduce"], "h200_torch_collectives_args": ["--max-bytes", "64M", "--iters", "10", "--warmup-iters", "3"]}' \
-  >"$out/playbook.log" 2>&1
-echo "playbook rc=$?" | tee -a "$out/playbook.log"
-tar -C /tmp/results -czf "$out/results.tgz" . 2>/dev/null
-data=$(ls -d /var/tmp/h200_benchmark/data/*-4096 2>/dev/null | head -n 1)
-PYTHONPATH=$PWD/files timeout "${OVERHEAD_TIMEOUT:-110}" python3 benchmarks/h200/telemetry_overhead.py \
-  --data "$data" --out /tmp/overhead --steps 8 --warmup-steps 2 --block 2 >"$out/overhead.log" 2>&1
-echo "overhead rc=$?" | tee -a "$out/overhead.log"
-tar -C /tmp/overhead -czf "$out/overhead.tgz" . 2>/dev/null
-tail -n 25 "$out/playbook.log"; tail -n 20 "$out/overhead.log"
+# Root without sudo (the lent machine): the plays' become would call sudo; root needs none.
+become=()
+[ "$(id -u)" = 0 ] && ! command -v sudo >/dev/null && become=(-e ansible_become=false)
+play() {  # play NAME SECONDS PLAYBOOK ARGS...: one ansible-playbook run, log in $out/NAME.log
+  local name=$1 secs; secs=$(budget "$2"); shift 2
+  if [ "$secs" -lt 30 ]; then log "$name: skipped, ${secs} s left"; return 124; fi
+  log "$name: start (limit ${secs} s)"
+  timeout "$secs" ansible-playbook -i inventory/local-gpu.yml "${become[@]}" "$@" >"$out/$name.log" 2>&1
+  local rc=$?
+  log "$name: rc=$rc"
+  tail -n 4 "$out/$name.log" | sed 's/^/    /'
+  return $rc
+}
+# The results directory of every benchmark.yml run; packed at the end.
+results=/tmp/results
+nccl_version=${H200_NCCL_VERSION:-2.26.2}  # not NCCL_VERSION: CUDA images set that
+nccl_tests_version=${NCCL_TESTS_VERSION:-2.19.6}
+bench=(playbooks/benchmark.yml -e nodes=1 -e launcher=pdsh -e h200_preflight_fail_on_absent=false
+       -e "h200_results_dir=$results" -e h200_sft_warmup_steps=1)
+
+build_nccl() {  # build_nccl VERSION SECONDS
+  local cuda_home; cuda_home=$(dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")")
+  play "nccl_build-$1" "$2" playbooks/site.yml -e '{"h200_site_roles": ["nccl_build"]}' \
+    -e "h200_nccl_version=$1" -e nccl_build_require_cuda=true -e "nccl_build_cuda_home=$cuda_home" \
+    -e "nccl_build_source_url=file://$PWD/.upstream/nccl-$1-1.tar.gz" \
+    -e "nccl_build_tests_version=$nccl_tests_version" \
+    -e "nccl_build_tests_url=file://$PWD/.upstream/nccl-tests-$nccl_tests_version.tar.gz"
+}
+
+for stage in "$@"; do
+  case $stage in
+    verify) play verify 120 playbooks/verify.yml ;;
+    nccl)
+      if ! build_nccl "$nccl_version" "${NCCL_BUILD_S:-300}" && [ -n "${NCCL_FALLBACK:-}" ]; then
+        grep -m 5 -E "error|Error" "$out/nccl_build-$nccl_version.log" | cut -c1-300 | tee -a "$out/stages.log"
+        nccl_version=$NCCL_FALLBACK
+        build_nccl "$nccl_version" "${NCCL_BUILD_S:-300}"
+      fi
+      ls -la "/opt/nccl/$nccl_version/nccl-tests" "/opt/nccl/$nccl_version/lib" >>"$out/stages.log" 2>&1 ;;
+    example)
+      play example 300 "${bench[@]}" -e "h200_nccl_version=$nccl_version" -e model=llama-1b -e preset=tuned \
+        -e h200_sft_seq_len=4096 -e h200_sft_steps=5 \
+        -e '{"h200_collectives": ["all_reduce", "all_gather", "reduce_scatter", "alltoall", "sendrecv"],
+             "h200_nccl_tests_args": ["-b", "8", "-e", "1G", "-f", "4", "-g", "1", "-c", "1"],
+             "h200_torch_collectives_args": ["--max-bytes", "64M", "--iters", "10", "--warmup-iters", "3"]}' ;;
+    sft1b)  # the example's SFT phase alone: llama-1b tuned
+      play sft-llama-1b 300 "${bench[@]}" -e phases=sft,report -e model=llama-1b -e preset=tuned \
+        -e h200_sft_seq_len=4096 -e h200_sft_steps=5 ;;
+    seed)
+      play seed-llama-1b 150 "${bench[@]}" -e phases=sft,report -e model=llama-1b -e preset=seed \
+        -e h200_sft_seq_len=512 -e h200_sft_steps=3
+      play seed-llama2-7b 150 "${bench[@]}" -e phases=sft,report -e model=llama2-7b -e preset=seed \
+        -e h200_sft_seq_len=512 -e h200_sft_steps=3 ;;
+    tuned7b)
+      play tuned-llama2-7b 560 "${bench[@]}" -e phases=sft,report -e model=llama2-7b -e preset=tuned \
+        -e h200_sft_seq_len=4096 -e "h200_sft_steps=${TUNED7B_STEPS:-3}" ;;
+    overhead)
+      data=$(ls -d /var/tmp/h200_benchmark/data/*-4096 2>/dev/null | head -n 1)
+      secs=$(budget 200); log "overhead: start (limit ${secs} s)"
+      PYTHONPATH=$PWD/files timeout "$secs" python3 benchmarks/h200/telemetry_overhead.py \
+        --data "$data" --out /tmp/overhead --steps 8 --warmup-steps 2 --block 2 >"$out/overhead.log" 2>&1
+      log "overhead: rc=$?"
+      tar -C /tmp/overhead -czf "$out/overhead.tgz" . 2>/dev/null ;;
+    *) log "unknown stage $stage (verify nccl example sft1b seed tuned7b overhead)"; exit 2 ;;
+  esac
+done
+# Everything each run wrote (results/<run-id>/...), packed again after every call.
+tar -C "$results" -czf "$out/results.tgz" . 2>/dev/null
+log "done"

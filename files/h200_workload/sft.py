@@ -267,6 +267,7 @@ def train(run: Run, metrics: TextIO | None) -> None:
             "loss": totals[0].item() / (s.grad_accum * world),
             "peak_mem_gb": torch.cuda.max_memory_allocated() / 1e9 if device == "cuda" else None,
             "warmup": step <= args.warmup_steps,
+            "t_end": time.time(),  # wall clock (Unix s): lets the report line telemetry up with the timed steps
         }
         run.steps.append(line)
         if metrics is not None:
@@ -289,6 +290,9 @@ def summarize(run: Run) -> None:
         tflops_per_gpu=median("tflops_per_gpu"), mfu=median("mfu"), mfu_with_attention=median("mfu_with_attention"),
         peak_mem_gb=max((line["peak_mem_gb"] for line in run.steps if line["peak_mem_gb"] is not None), default=None),
         loss_first=run.steps[0]["loss"] if run.steps else None, loss_last=run.steps[-1]["loss"] if run.steps else None,
+        # wall-clock span of the timed steps on rank 0 (Unix s), for GPU utilisation over exactly those steps
+        timed_t_start=timed[0]["t_end"] - timed[0]["step_time_s"] if timed else None,
+        timed_t_end=timed[-1]["t_end"] if timed else None,
     )
 
 

@@ -100,6 +100,11 @@ def _load_jsonl(path):
     return records
 
 
+def _selected(run, phase):
+    """Whether the run was asked for ``phase`` (-e phases=...); a phase not asked for is not "missing"."""
+    return phase in (run.get("phases") or [phase])
+
+
 def _phase_reason(phases, phase, nodes):
     """Why a phase at ``nodes`` produced nothing: its phases.jsonl status and reason, or 'not run'."""
     for entry in reversed(phases):
@@ -139,7 +144,7 @@ def read_collectives(run_dir, run, phases, line_rate_gbps):
             continue
         entries.append(_collective_entry(name, nodes, match.group(2), data, line_rate_gbps))
     found = {(e["collective"], e["nodes"]) for e in entries}
-    for nodes in run.get("counts") or []:
+    for nodes in run.get("counts") or [] if _selected(run, "nccl") else []:
         for name in run.get("collectives") or []:
             if name == "sendrecv" and nodes < 2:
                 continue
@@ -282,29 +287,57 @@ def read_telemetry(run_dir):
     return phases
 
 
-def gpu_util_mean(telemetry_phase):
-    """Mean GPU utilisation % over every GPU sample of every host of one phase; (value, reason)."""
+def gpu_util_mean(telemetry_phase, window=None):
+    """Mean GPU utilisation % over the GPU samples of every host of one phase; (value, reason, samples).
+
+    window = (start, end) in Unix seconds keeps only the samples taken inside it (the timed SFT steps).
+    """
     if not telemetry_phase:
-        return None, "no telemetry recorded for this phase"
+        return None, "no telemetry recorded for this phase", 0
     total = count = 0.0
+    samples = 0
     for host in telemetry_phase.values():
-        for _t, util, gpus in host["samples"]:
-            total += util * gpus
-            count += gpus
+        for t, util, gpus in host["samples"]:
+            if window is None or window[0] <= t <= window[1]:
+                total += util * gpus
+                count += gpus
+                samples += 1
     if not count:
+        if window is not None and any(host["samples"] for host in telemetry_phase.values()):
+            return None, "no telemetry sample inside the timed steps (%.1f s)" % (window[1] - window[0]), 0
         reasons = sorted({"%s: %s" % (h, v["absent"]) for h, v in telemetry_phase.items()})
-        return None, "; ".join(reasons)
-    return total / count, None
+        return None, "; ".join(reasons), 0
+    return total / count, None, samples
+
+
+def _timed_window(summary):
+    """(start, end) of the timed steps from the workload's summary, or None (older workload, no timed step)."""
+    if not isinstance(summary, dict):
+        return None
+    start, end = summary.get("timed_t_start"), summary.get("timed_t_end")
+    if isinstance(start, (int, float)) and isinstance(end, (int, float)) and end > start:
+        return float(start), float(end)
+    return None
 
 
 def read_sft(run_dir, run, phases, telemetry):
     """One entry per node count of the run: the workload's summary.json, or why there is none."""
     entries = []
-    counts = sorted(set(run.get("counts") or []) | _sft_counts_on_disk(run_dir))
+    counts = sorted(set(run.get("counts") or [] if _selected(run, "sft") else []) | _sft_counts_on_disk(run_dir))
     for nodes in counts:
         summary = _load_json(os.path.join(run_dir, "sft", "n%d" % nodes, "summary.json"))
-        util, util_reason = gpu_util_mean(telemetry.get("sft-n%d" % nodes))
-        entry = {"nodes": nodes, "gpu_util_mean": util, "gpu_util_reason": util_reason}
+        phase_telemetry = telemetry.get("sft-n%d" % nodes)
+        window = _timed_window(summary)
+        phase_util, phase_reason, _ = gpu_util_mean(phase_telemetry)
+        # The target is judged on the timed steps: the phase also holds data loading, model set-up and warm-up.
+        if window is not None:
+            util, util_reason, samples = gpu_util_mean(phase_telemetry, window)
+            scope = "timed steps"
+        else:
+            util, util_reason, samples = phase_util, phase_reason, None
+            scope = "whole SFT phase (the workload recorded no step times)"
+        entry = {"nodes": nodes, "gpu_util_mean": util, "gpu_util_reason": util_reason, "gpu_util_scope": scope,
+                 "gpu_util_samples": samples, "gpu_util_phase_mean": phase_util}
         if not isinstance(summary, dict):
             entry.update(status="missing", reason=_phase_reason(phases, "sft", nodes))
         elif summary.get("status") != "ok":
@@ -447,8 +480,10 @@ def targets_table(targets, line_rate_gbps, sft, scale, collectives, lat):
     rows.append(
         _target(
             "gpu_utilisation", targets["gpu_util_pct"], "%", ">=", util,
-            note=None if largest is None else "mean over the SFT phase at %d nodes (nvidia-smi/NVML utilization.gpu)"
-            % largest["nodes"],
+            note=None if largest is None else "mean over the %s, nodes=%d%s (NVML utilization.gpu); whole phase: %s"
+            % (largest["gpu_util_scope"], largest["nodes"],
+               ", %d samples" % largest["gpu_util_samples"] if largest["gpu_util_samples"] else "",
+               "n/a" if largest["gpu_util_phase_mean"] is None else "%.1f %%" % largest["gpu_util_phase_mean"]),
             reason=largest["gpu_util_reason"] if largest else "no successful SFT run",
         )
     )
@@ -520,7 +555,8 @@ def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, 
         "latency": lat,
         "sft": {
             key: (largest_sft or {}).get(key)
-            for key in ("nodes", "tokens_per_s", "tokens_per_s_per_gpu", "mfu", "gpu_util_mean", "tflops_per_gpu")
+            for key in ("nodes", "tokens_per_s", "tokens_per_s_per_gpu", "mfu", "gpu_util_mean", "gpu_util_scope",
+                        "gpu_util_phase_mean", "tflops_per_gpu")
         },
         "sft_runs": sft,
         "scaling": scale["points"],

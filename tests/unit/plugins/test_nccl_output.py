@@ -61,7 +61,8 @@ def test_srun_label_prefixes_and_na():
     }
     assert result["rows"][-1]["in_place"]["time_us"] == 103538.0
     assert result["wrong_total"] is None
-    assert result["avg_busbw_gbps"] == 142.735 and result["peak_busbw_gbps"] == 167.87
+    # the peak is out of place (the in-place column peaked at 167.87)
+    assert result["avg_busbw_gbps"] == 142.735 and result["peak_busbw_gbps"] == 166.22
     assert result["ranks"] == 16 and result["hosts"] == ["node005", "node007"]
     assert result["complete"] is True
 
@@ -117,6 +118,26 @@ def test_h200_versions_dtypes_redops():
     broadcast = no.parse_nccl_text(text("h200_broadcast_all.log"))
     assert len(broadcast["rows"]) == 36 and broadcast["rows"][0]["root"] == 0
     assert "f8e5m2" in {r["dtype"] for r in broadcast["rows"]}
+
+
+def test_peak_is_out_of_place_where_in_place_is_a_no_op():
+    # sendrecv of one rank to itself on the H200 (nccl_build role's build, benchmark.yml's nccl phase):
+    # the in-place copy is skipped, so its column reads 153,243 GB/s; out of place moved 1,842 GB/s.
+    result = no.parse_nccl_text(text("h200_sendrecv_1rank.log"))
+    last = result["rows"][-1]
+    assert last["size_bytes"] == 536870912 and last["in_place"]["busbw_gbps"] == 153243.0
+    assert result["peak_busbw_gbps"] == 1842.0 == max(r["out_of_place"]["busbw_gbps"] for r in result["rows"])
+    assert result["avg_busbw_gbps"] == 7343.56  # as nccl-tests printed it (both columns): kept, not used as peak
+    assert result["complete"] and result["wrong_total"] == 0 and result["nccl_version"] == "2.28.9"
+
+
+def test_in_place_used_where_out_of_place_has_no_value():
+    log = text("h200_sendrecv_1rank.log").replace(
+        "536870912     134217728     float     sum      -1   291.46  1842.0  1842.0",
+        "536870912     134217728     float     sum      -1   291.46     N/A     N/A")
+    rows = no.parse_nccl_text(log)["rows"]
+    assert rows[-1]["out_of_place"]["busbw_gbps"] is None
+    assert no.parse_nccl_text(log)["peak_busbw_gbps"] == 153243.0
 
 
 def test_json_matches_the_text_of_the_same_run():

@@ -166,3 +166,40 @@ def test_without_matplotlib_the_numbers_are_still_written(tmp_path, monkeypatch)
     written = json.loads((tmp_path / SWEEP / "summary.json").read_text())
     assert written["plots"] == [] and target(written, "bus_bandwidth")["target"] == 920
     assert not (tmp_path / SWEEP / "report.md").exists()
+
+
+def test_gpu_util_is_judged_over_the_timed_steps(tmp_path):
+    """Idle samples before the timed steps (data, set-up, warm-up) count in the phase mean only."""
+    shutil.copytree(DATA / SWEEP, tmp_path / SWEEP)
+    run_dir = tmp_path / SWEEP
+    for path in (run_dir / "telemetry" / "sft-n4").glob("*.jsonl"):
+        idle = {"gpus": [{"index": 0, "util_pct": 0}, {"index": 1, "util_pct": 0}], "record": "sample", "t": 990.0}
+        path.write_text(path.read_text() + json.dumps(idle) + "\n")
+    sft_summary = run_dir / "sft" / "n4" / "summary.json"
+    sft_summary.write_text(json.dumps(dict(json.loads(sft_summary.read_text()),
+                                           timed_t_start=999.5, timed_t_end=1001.5)))
+    report.write_report(str(run_dir), line_rate_gbps=800, results_root=str(tmp_path))
+    four = next(s for s in summary_of(tmp_path, SWEEP)["sft_runs"] if s["nodes"] == 4)
+    assert (four["gpu_util_mean"], four["gpu_util_scope"], four["gpu_util_samples"]) == (93.0, "timed steps", 8)
+    assert four["gpu_util_phase_mean"] < 93.0 - 10  # 4 idle samples out of 12 pull it down
+    note = target(summary_of(tmp_path, SWEEP), "gpu_utilisation")["note"]
+    assert "timed steps, nodes=4, 8 samples" in note and "whole phase: 62.0 %" in note
+    sft_summary.write_text(json.dumps(dict(json.loads(sft_summary.read_text()), timed_t_start=1005.0,
+                                           timed_t_end=1006.0)))
+    report.write_report(str(run_dir), line_rate_gbps=800, results_root=str(tmp_path))
+    four = next(s for s in summary_of(tmp_path, SWEEP)["sft_runs"] if s["nodes"] == 4)
+    assert four["gpu_util_mean"] is None and "no telemetry sample inside the timed steps" in four["gpu_util_reason"]
+
+
+def test_a_phase_not_asked_for_is_not_reported_missing(tmp_path):
+    shutil.copytree(DATA / SWEEP, tmp_path / SWEEP)
+    run_dir = tmp_path / SWEEP
+    shutil.rmtree(run_dir / "nccl")
+    run = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps(dict(run, phases=["sft", "report"])))
+    report.write_report(str(run_dir), line_rate_gbps=800, results_root=str(tmp_path))
+    assert summary_of(tmp_path, SWEEP)["collectives"] == []
+    assert "No collective test was run." in (run_dir / "report.md").read_text()
+    (run_dir / "run.json").write_text(json.dumps(dict(run, phases=["nccl", "sft", "report"])))
+    report.write_report(str(run_dir), line_rate_gbps=800, results_root=str(tmp_path))
+    assert {c["status"] for c in summary_of(tmp_path, SWEEP)["collectives"]} == {"missing"}

@@ -10,9 +10,9 @@ from pathlib import Path
 SUMMARY_KEYS = {"status", "error", "model", "model_source", "preset", "zero_stage", "offload", "attention", "device",
                 "world_size", "nodes", "gpus_per_node", "micro_batch_size", "seq_len", "grad_accum", "timed_steps",
                 "warmup_steps", "tokens_per_s", "tokens_per_s_per_gpu", "tflops_per_gpu", "mfu", "mfu_with_attention",
-                "peak_mem_gb", "loss_first", "loss_last", "flops_convention"}
+                "peak_mem_gb", "loss_first", "loss_last", "flops_convention", "timed_t_start", "timed_t_end"}
 METRIC_KEYS = {"step", "samples", "tokens", "step_time_s", "tokens_per_s", "tokens_per_s_per_gpu", "tflops_per_gpu",
-               "mfu", "loss", "peak_mem_gb", "warmup"}
+               "mfu", "loss", "peak_mem_gb", "warmup", "t_end"}
 
 
 def test_two_rank_zero3_run_trains_and_reports(prepared: Path, tmp_path: Path, workload_env: dict) -> None:
@@ -34,6 +34,9 @@ def test_two_rank_zero3_run_trains_and_reports(prepared: Path, tmp_path: Path, w
     losses = [line["loss"] for line in lines]
     assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3 - 0.2, losses  # the loss falls
     assert all(line["tokens"] > 0 and line["tokens_per_s"] > 0 for line in lines)
+    # the timed window: from the end of the last warm-up step to the end of the last step (wall clock)
+    assert result["timed_t_start"] == lines[2]["t_end"] - lines[2]["step_time_s"]
+    assert abs(result["timed_t_start"] - lines[1]["t_end"]) < 0.5 and result["timed_t_end"] == lines[-1]["t_end"]
 
 
 def test_missing_data_gives_a_classified_failed_summary(tmp_path: Path, workload_env: dict) -> None:

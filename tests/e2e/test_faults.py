@@ -83,9 +83,6 @@ def test_stopped_node_named_by_preflight(healthy_cluster: dict[str, str], tmp_pa
     assert not (run_dir / "sft" / "n2" / "summary.json").exists()  # no phase ran on a broken selection
 
 
-@pytest.mark.xfail(reason="known defect (issue 6, open): the run fails, but on a task's 'non-zero return code' "
-                          "whose message does not name the killed node, and the sft phase/report are not always "
-                          "written; the launcher's own log names hgx-0002", strict=False)
 def test_node_killed_during_sft(healthy_cluster: dict[str, str], tmp_path: Path) -> None:
     results = tmp_path / "results"
     thread, runner = start_benchmark(tmp_path, results, nodes="2", launcher="slurm")
@@ -98,8 +95,6 @@ def test_node_killed_during_sft(healthy_cluster: dict[str, str], tmp_path: Path)
     assert_finished_results_kept(only_run_dir(results), 2)
 
 
-@pytest.mark.xfail(reason="known defect (issue 6, open): the sft phase is recorded 'failed' with its reason, "
-                          "but benchmark.yml still exits 0 after a phase failed", strict=False)
 def test_cancelled_slurm_job(healthy_cluster: dict[str, str], tmp_path: Path) -> None:
     results = tmp_path / "results"
     thread, runner = start_benchmark(tmp_path, results, nodes="2", launcher="slurm")

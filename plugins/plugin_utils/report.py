@@ -328,7 +328,7 @@ def read_sft(run_dir, run, phases, telemetry):
         summary = _load_json(os.path.join(run_dir, "sft", "n%d" % nodes, "summary.json"))
         phase_telemetry = telemetry.get("sft-n%d" % nodes)
         window = _timed_window(summary)
-        phase_util, phase_reason, _ = gpu_util_mean(phase_telemetry)
+        phase_util, phase_reason, _phase_samples = gpu_util_mean(phase_telemetry)
         # The target is judged on the timed steps: the phase also holds data loading, model set-up and warm-up.
         if window is not None:
             util, util_reason, samples = gpu_util_mean(phase_telemetry, window)

@@ -102,6 +102,8 @@ for stage in "$@"; do
     *) log "unknown stage $stage (verify nccl example sft1b seed tuned7b overhead)"; exit 2 ;;
   esac
 done
-# Everything each run wrote (results/<run-id>/...), packed again after every call.
+# Everything each run wrote (results/<run-id>/...), packed again after every call; and what the nodes wrote
+# (metrics.jsonl, launch.log), which a run cut off by the time limit never brought to results/.
 tar -C "$results" -czf "$out/results.tgz" . 2>/dev/null
+tar -C /var/tmp/h200_benchmark --exclude=./data --exclude='*/workload' -czf "$out/node-dirs.tgz" . 2>/dev/null
 log "done"

@@ -3,9 +3,10 @@
 Order of choice (``--attention auto``):
 1. ``flash_attention_2`` (CUDA, flash_attn importable): position_ids that restart at 0 per example;
    transformers turns them into cu_seqlens for the varlen kernel.
-2. ``flex_attention`` (CUDA): a document mask, block-diagonal and causal, built from the same
+2. ``flex_attention`` (CUDA, torch >= 2.5): a document mask, block-diagonal and causal, built from the same
    position_ids as a flex BlockMask (blocks of other documents are skipped, not computed).
-3. ``sdpa`` (CPU and tests): PyTorch SDPA with the same block-diagonal causal mask as a dense bool tensor.
+3. ``sdpa`` (CPU, tests, and CUDA under the owners' torch 2.3 without flash_attn): PyTorch SDPA with the same
+   block-diagonal causal mask as a dense bool tensor (correct, but every block is computed).
 All three see identical position_ids, so RoPE restarts per example too.
 """
 
@@ -15,6 +16,7 @@ import importlib.util
 
 import torch
 
+from h200_workload import compat
 from h200_workload.errors import WorkloadError, flash_attn_missing
 
 KERNELS = ("flash_attention_2", "flex_attention", "sdpa")
@@ -31,14 +33,18 @@ def choose(requested: str, device: str, seq_len: int) -> tuple[str, str]:
     if requested == "flex_attention" and device != "cuda":
         raise WorkloadError("other", "--attention flex_attention needs CUDA: PyTorch has no flex backward on CPU",
                             "use --attention sdpa (or auto) with --device cpu")
+    if requested == "flex_attention" and not compat.has_flex_attention():
+        raise WorkloadError("other", f"--attention flex_attention needs torch >= 2.5, this is {torch.__version__}",
+                            "use --attention sdpa (or auto)")
     if requested in ("flex_attention", "sdpa"):
         return requested, "asked for"
     if device != "cuda":
         return "sdpa", "CPU: SDPA with an explicit block-diagonal causal mask"
     if has_flash:
         return "flash_attention_2", "flash_attn importable: varlen kernel from per-example position_ids"
-    if importlib.util.find_spec("torch.nn.attention.flex_attention") is None:  # torch < 2.5 (the owners' 2.3)
-        return "sdpa", f"flash_attn not installed and torch {torch.__version__} has no flex_attention: dense mask"
+    if not compat.has_flex_attention():  # torch < 2.5 (the owners' 2.3)
+        return "sdpa", (f"flash_attn not installed and torch {torch.__version__} has no flex_attention (needs 2.5): "
+                        "SDPA with a dense block-diagonal causal mask")
     if seq_len % FLEX_BLOCK:
         return "sdpa", f"flash_attn not installed and seq_len {seq_len} is not a multiple of {FLEX_BLOCK} for flex"
     return "flex_attention", "flash_attn not installed: flex_attention with a document (block-diagonal causal) mask"

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from h200_workload import launch
+from h200_workload import compat, launch
 
 OPS = ("all_reduce", "all_gather", "reduce_scatter", "alltoall", "sendrecv", "broadcast")
 DTYPE = torch.float32  # nccl-tests' default (-d float)
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             args.out.write_text(json.dumps(result, indent=1) + "\n")
     if env.rank == 0:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
-    dist.destroy_process_group()
+    compat.destroy_process_group()
     return 0
 
 

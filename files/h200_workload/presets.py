@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,10 +79,16 @@ def tuned(model: str, n_params: int, world_size: int, device: str) -> Settings:
                         notes=["tuned: ~1B: ZeRO-2, 8x4096 tokens per micro-batch x 8, no checkpointing"])
     if n_params <= 10e9:  # 7B
         if world_size == 1:  # fp32 master + Adam = 108 GB: the optimizer lives on the CPU (pinned)
-            # 8 uncheckpointed layers measured 57 GB peak on the H200 (8x4096 tokens): 16 fit well within 141 GB
-            return Settings("tuned", 4096, 8, 32, zero_stage=3, offload="optimizer", checkpoint_layers=16, liger=True,
+            # H200, 8x4096 tokens: 8 / 16 uncheckpointed layers peaked at 57 / 89 GB. 4x4096 x 48 with no
+            # checkpointing measured slower (7,720-8,598 tokens/s against 9,886), so 16 layers stay checkpointed
+            host, state = host_memory_bytes(), n_params * OFFLOAD_BYTES_PER_PARAM
+            ratio = offload_ratio(n_params, host)
+            return Settings("tuned", 4096, 8, 32, zero_stage=3, offload="optimizer", offload_ratio=ratio,
+                            checkpoint_layers=16, liger=True,
                             notes=["tuned: 7B on one GPU: ZeRO-3 + pinned CPU optimizer offload, 32 x 8 x 4096 tokens"
-                                   " per optimizer step to hide the CPU Adam step, 16 of 32 layers checkpointed"])
+                                   " per optimizer step to hide the CPU Adam step, 16 of 32 layers checkpointed",
+                                   f"tuned: {ratio:.0%} of the optimizer state on the CPU (host memory"
+                                   f" {host / 1e9:.0f} GB, state {state / 1e9:.0f} GB)"])
         if world_size < 8:
             return Settings("tuned", 4096, 8, 8, zero_stage=3, checkpoint_layers=-1, liger=True,
                             notes=["tuned: 7B on 2-7 GPUs: ZeRO-3, all layers checkpointed"])
@@ -97,6 +104,25 @@ def tuned(model: str, n_params: int, world_size: int, device: str) -> Settings:
     return Settings("tuned", 4096, 1 if world_size < 32 else 2, 16, zero_stage=3, offload=offload,
                     checkpoint_layers=-1, liger=True,
                     notes=[f"tuned: 70B: ZeRO-3, all layers checkpointed, offload {offload}"])
+
+
+# ZeRO-Offload keeps per parameter on the CPU: fp32 master weight, Adam m and v, fp32 gradient.
+OFFLOAD_BYTES_PER_PARAM = 16
+HOST_SHARE = 0.6  # of the host's memory for the offloaded state; the rest for the processes and page cache
+MIN_OFFLOAD_RATIO = 0.7  # at most 30 % of the state on the GPU (32 GB for 7B, beside 89 GB of the step)
+
+
+def host_memory_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def offload_ratio(n_params: int, host_bytes: int) -> float:
+    """The fraction of the optimizer state offloaded to the CPU (DeepSpeed ZeRO-3 "ratio"): all of it where
+    it fits in HOST_SHARE of the host's memory, else what fits, in tenths, at least MIN_OFFLOAD_RATIO.
+    Why: on the 128 GiB H200 host the whole 7B state (108 GB) filled the memory at the optimizer step
+    and the CPU Adam step took 81 s instead of 13 s (benchmarks/results/h200/sft/tuned7b_playbook_full_offload.*)."""
+    fits = HOST_SHARE * host_bytes / (n_params * OFFLOAD_BYTES_PER_PARAM)
+    return 1.0 if fits >= 1.0 else max(MIN_OFFLOAD_RATIO, int(fits * 10) / 10)
 
 
 def deepspeed_config(s: Settings, world_size: int, lr: float, warmup_steps: int) -> dict[str, Any]:

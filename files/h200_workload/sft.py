@@ -12,6 +12,8 @@ summary to --summary-out (schemas in docs/architecture.md); a failure writes a s
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -27,7 +29,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
-from h200_workload import attention, flops, launch, models, presets
+from h200_workload import attention, compat, flops, launch, models, presets
 from h200_workload.data import PreparedData, load_prepared
 from h200_workload.errors import WorkloadError, classify
 
@@ -125,6 +127,7 @@ def init_distributed(dist: launch.DistEnv, device: str) -> Any:
     """Import DeepSpeed for the device and join the process group; returns the deepspeed module."""
     if device == "cpu":
         os.environ.setdefault("DS_ACCELERATOR", "cpu")
+        compat.set_cpu_ranks_per_node()
     import deepspeed
 
     if device == "cpu":  # plain gloo: skip the ~50 s JIT build of DeepSpeed's shared-memory CPU collectives
@@ -170,10 +173,10 @@ def versions() -> dict[str, str | None]:
     out: dict[str, str | None] = {"python": platform.python_version(), "torch": torch.__version__,
                                   "transformers": transformers.__version__, "cuda": torch.version.cuda}
     for name in ("deepspeed", "liger_kernel", "flash_attn"):
-        try:
-            out[name] = __import__(name).__version__
-        except (ImportError, AttributeError):
-            out[name] = None
+        try:  # the installed distribution's version: liger_kernel has no __version__ attribute
+            out[name] = importlib.metadata.version(name) if importlib.util.find_spec(name) else None
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = getattr(__import__(name), "__version__", "unknown")
     return out
 
 
@@ -182,6 +185,26 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(payload, indent=1) + "\n")
     tmp.replace(path)
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def follow_lr_schedule(zero_optimizer: Any) -> tuple[float, float | None]:
+    """The learning rate of this optimizer step, and that of the GPU share of the state under partial offload.
+
+    DeepSpeed ZeRO-3 partial offload (offload ratio < 1) steps the GPU share with a second AdamW whose first
+    param group keeps the rate it was built with: the LR scheduler moves only the CPU optimizer's groups
+    (deepspeed/runtime/zero/stage3.py, 0.19.8). The scheduled rate is copied over."""
+    lr = zero_optimizer.param_groups[0]["lr"]
+    backup = getattr(zero_optimizer, "backup_optimizer", None)
+    if backup is None:
+        return lr, None
+    for group, scheduled in zip(backup.param_groups, zero_optimizer.param_groups, strict=True):
+        group["lr"] = scheduled["lr"]
+    return lr, backup.param_groups[0]["lr"]
 
 
 def train(run: Run, metrics: TextIO | None) -> None:
@@ -230,6 +253,7 @@ def train(run: Run, metrics: TextIO | None) -> None:
         summary["optimizer"] = "DeepSpeedCPUAdam (ZeRO-Offload)"
     engine, *_ = deepspeed.initialize(model=model, optimizer=optimizer, config=ds_config,
                                       model_parameters=None if optimizer else model.parameters())
+    compat.start_lr_schedule(engine)
 
     device_name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
     peak, peak_why = flops.peak_bf16_flops(device_name)
@@ -243,16 +267,22 @@ def train(run: Run, metrics: TextIO | None) -> None:
     for step in range(1, total_steps + 1):
         loss_sum = torch.zeros((), device=engine.device)
         tokens = 0
-        for _ in range(s.grad_accum):
+        for micro in range(1, s.grad_accum + 1):
             batch, real = batches.next()
             out = engine(input_ids=batch["input_ids"], labels=batch["labels"],
                          **attention.model_inputs(kernel, batch["position_ids"]))
             engine.backward(out.loss)
-            engine.step()
+            if micro == s.grad_accum:  # the optimizer step (CPU Adam with offload): timed on its own
+                lr, lr_gpu_share = follow_lr_schedule(engine.optimizer)
+                sync(device)
+                optimizer_t0 = time.perf_counter()
+                engine.step()
+                sync(device)
+                optimizer_s = time.perf_counter() - optimizer_t0
+            else:
+                engine.step()
             loss_sum += out.loss.detach().float()  # stays on the device: no host sync per micro-step
             tokens += real
-        if device == "cuda":
-            torch.cuda.synchronize()
         totals = torch.tensor([loss_sum.item(), float(tokens)], device=engine.device)
         torch.distributed.all_reduce(totals)
         now = time.perf_counter()
@@ -261,10 +291,12 @@ def train(run: Run, metrics: TextIO | None) -> None:
         per_gpu = global_tokens / step_time / world
         line = {
             "step": step, "samples": s.micro_batch_size * s.grad_accum * world, "tokens": global_tokens,
-            "step_time_s": step_time, "tokens_per_s": global_tokens / step_time, "tokens_per_s_per_gpu": per_gpu,
+            "step_time_s": step_time, "optimizer_step_s": optimizer_s, "tokens_per_s": global_tokens / step_time,
+            "tokens_per_s_per_gpu": per_gpu,
             "tflops_per_gpu": per_gpu * model_fpt / 1e12, "mfu": flops.mfu(per_gpu, model_fpt, peak),
             "mfu_with_attention": flops.mfu(per_gpu, attn_fpt, peak),
-            "loss": totals[0].item() / (s.grad_accum * world),
+            "loss": totals[0].item() / (s.grad_accum * world), "lr": lr,
+            "lr_offload_gpu_share": lr_gpu_share,  # None unless part of the optimizer state stays on the GPU
             "peak_mem_gb": torch.cuda.max_memory_allocated() / 1e9 if device == "cuda" else None,
             "warmup": step <= args.warmup_steps,
             "t_end": time.time(),  # wall clock (Unix s): lets the report line telemetry up with the timed steps
@@ -287,7 +319,8 @@ def summarize(run: Run) -> None:
     run.summary.update(
         timed_steps=len(timed), tokens_per_s=median("tokens_per_s"),
         tokens_per_s_per_gpu=median("tokens_per_s_per_gpu"),
-        tflops_per_gpu=median("tflops_per_gpu"), mfu=median("mfu"), mfu_with_attention=median("mfu_with_attention"),
+        tflops_per_gpu=median("tflops_per_gpu"), optimizer_step_s=median("optimizer_step_s"), mfu=median("mfu"),
+        mfu_with_attention=median("mfu_with_attention"),
         peak_mem_gb=max((line["peak_mem_gb"] for line in run.steps if line["peak_mem_gb"] is not None), default=None),
         loss_first=run.steps[0]["loss"] if run.steps else None, loss_last=run.steps[-1]["loss"] if run.steps else None,
         # wall-clock span of the timed steps on rank 0 (Unix s), for GPU utilisation over exactly those steps
@@ -303,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     run = Run(args=args, dist=dist, device=device)
     run.summary.update(status="ok", error=None, model=args.model, model_source=None, preset=args.preset,
                        device=device, launcher=dist.launcher, warmup_steps=args.warmup_steps,
-                       flops_convention=FLOPS_CONVENTION, versions=versions(), host=socket.gethostname())
+                       flops_convention=FLOPS_CONVENTION, versions=versions(), host=socket.gethostname(),
+                       omp_threads=os.environ.get("OMP_NUM_THREADS"))  # CPU Adam's threads with offload
     is_rank0 = dist.rank == 0
     metrics = None
     status = 0
@@ -330,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         write_json(args.summary_out, run.summary)
     if torch.distributed.is_initialized():
         if status == 0:
-            torch.distributed.destroy_process_group()
+            compat.destroy_process_group()
     return status
 
 

@@ -352,6 +352,7 @@ def read_sft(run_dir, run, phases, telemetry):
         for key in (
             "model", "model_source", "preset", "device", "world_size", "gpus_per_node", "zero_stage", "seq_len",
             "micro_batch_size", "grad_accum", "tokens_per_s", "tokens_per_s_per_gpu", "tflops_per_gpu", "mfu",
+            "optimizer_step_s",
             "mfu_with_attention", "peak_mem_gb", "loss_first", "loss_last", "flops_convention", "timed_steps",
         ):
             entry[key] = summary.get(key) if isinstance(summary, dict) and entry["status"] == "ok" else None

@@ -251,10 +251,11 @@ def markdown(summary):
             "tokens/s and MFU are medians over the timed steps. MFU = 6 x N x tokens/s per GPU / 989 TFLOP/s "
             "(dense BF16 peak of H100/H200 SXM); 'with attention' adds 12 x L x h x s per token. GPU util is "
             "the mean of NVML utilization.gpu over the timed steps (the whole phase, with data loading, set-up and "
-            "warm-up, in brackets): it counts any running kernel, so read it next to MFU.", ""]
+            "warm-up, in brackets): it counts any running kernel, so read it next to MFU. 'optimizer step s' is the "
+            "median time of the optimizer step alone (the CPU Adam step with offload), part of each step's time.", ""]
     out += _table(
         ["nodes", "status", "tokens/s", "tokens/s per GPU", "TFLOP/s per GPU", "MFU", "MFU with attention",
-         "GPU util", "loss first -> last", "peak mem GB", "model source"],
+         "GPU util", "optimizer step s", "loss first -> last", "peak mem GB", "model source"],
         [[s["nodes"], s["status"] if s["status"] == "ok" else "%s: %s" % (s["status"], s["reason"]),
           fmt(s["tokens_per_s"], s["status"]), fmt(s["tokens_per_s_per_gpu"], s["status"]),
           fmt(s["tflops_per_gpu"], s["mfu_reason"]),
@@ -262,6 +263,7 @@ def markdown(summary):
           fmt(s["mfu_with_attention"], s["mfu_reason"], digits=3, scale=100.0, suffix=" %"),
           "%s (%s)" % (fmt(s["gpu_util_mean"], s["gpu_util_reason"], digits=3, suffix=" %"),
                        fmt(s.get("gpu_util_phase_mean"), "n/a", digits=3, suffix=" %")),
+          fmt(s.get("optimizer_step_s"), "-", digits=3),
           "%s -> %s" % (fmt(s["loss_first"], "-"), fmt(s["loss_last"], "-")), fmt(s["peak_mem_gb"], "-"),
           s["model_source"] or "-"] for s in summary["sft_runs"]],
     ) if summary["sft_runs"] else ["SFT was not run."]

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from h200_workload import attention
+from h200_workload import attention, compat
 from h200_workload.errors import ERROR_KINDS, WorkloadError, classify
 
 
 def test_oom_names_the_settings_to_change() -> None:
-    error = classify(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+    error = classify(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
                      {"micro_batch_size": 8, "zero_stage": 2, "offload": "none", "host": "hgx-0001"})
     assert error["kind"] == "oom" and "hgx-0001" in error["message"]
     assert "--micro-batch-size (now 8)" in error["fix"] and "--offload optimizer" in error["fix"]
@@ -42,8 +42,27 @@ def test_everything_else_is_other_and_kinds_are_closed() -> None:
 
 def test_attention_choice() -> None:
     assert attention.choose("auto", "cpu", 4096)[0] == "sdpa"
+    with pytest.raises(WorkloadError, match="needs CUDA"):
+        attention.choose("flex_attention", "cpu", 4096)
+
+
+@pytest.mark.skipif(not compat.has_flex_attention(),
+                    reason=f"torch {torch.__version__} has no flex_attention (added in torch 2.5): auto on CUDA picks "
+                           "SDPA with the dense mask, checked by test_attention_choice_without_flex_attention")
+def test_attention_choice_on_cuda_with_flex_attention() -> None:
+    if attention.importlib.util.find_spec("flash_attn") is not None:
+        pytest.skip("flash_attn is installed here: auto picks it before flex_attention")
+    assert attention.choose("auto", "cuda", 4096)[0] == "flex_attention"
+    assert attention.choose("auto", "cuda", 1000)[0] == "sdpa"  # flex needs multiples of 128
+
+
+def test_attention_choice_without_flex_attention(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch < 2.5 (the owners' 2.3): no flex_attention, so SDPA with the dense mask, and the reason says so."""
+    monkeypatch.setattr(compat, "has_flex_attention", lambda: False)
     if attention.importlib.util.find_spec("flash_attn") is None:
-        assert attention.choose("auto", "cuda", 4096)[0] == "flex_attention"
-        assert attention.choose("auto", "cuda", 1000)[0] == "sdpa"  # flex needs multiples of 128
+        kernel, why = attention.choose("auto", "cuda", 4096)
+        assert kernel == "sdpa" and "has no flex_attention" in why and "dense" in why
+    with pytest.raises(WorkloadError, match=r"needs torch >= 2\.5"):
+        attention.choose("flex_attention", "cuda", 4096)
     with pytest.raises(WorkloadError, match="needs CUDA"):
         attention.choose("flex_attention", "cpu", 4096)

@@ -5,7 +5,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from h200_workload import launch, presets, sft
+from h200_workload import compat, launch, presets, sft
 
 
 def test_seed_micro_batch_follows_from_the_owners_global_batch() -> None:
@@ -22,9 +22,17 @@ def test_tuned_choices_by_size_and_gpus() -> None:
     small = presets.tuned("llama-1b", 1.1e9, 1, "cuda")
     assert (small.zero_stage, small.micro_batch_size, small.seq_len, small.liger) == (2, 8, 4096, True)
     seven = presets.tuned("llama2-7b", 6.7e9, 1, "cuda")
-    assert (seven.zero_stage, seven.offload, seven.grad_accum) == (3, "optimizer", 32)
+    assert (seven.zero_stage, seven.offload, seven.micro_batch_size, seven.grad_accum, seven.checkpoint_layers) == (
+        3, "optimizer", 8, 32, 16)
     assert presets.tuned("llama2-7b", 6.7e9, 8, "cuda").offload == "none"
     assert presets.tuned("tiny", 1e5, 2, "cpu").seq_len == 512
+
+
+def test_offload_ratio_follows_host_memory() -> None:
+    seven = 6_738_415_616  # 108 GB of offloaded state
+    assert presets.offload_ratio(seven, 2 * 1024**4) == 1.0  # a 2 TiB node holds all of it
+    assert presets.offload_ratio(seven, 128 * 1024**3) == 0.7  # the 128 GiB H200 host: 60 % of RAM = 82 GB
+    assert presets.offload_ratio(seven, 32 * 1024**3) == presets.MIN_OFFLOAD_RATIO  # never below the floor
 
 
 def test_deepspeed_config_batch_arithmetic_and_offload() -> None:
@@ -72,6 +80,22 @@ def test_launcher_environments(tmp_path: Path) -> None:
         9, 16, 1, "hgx-0003", "slurm")
     single = launch.resolve({})
     assert (single.rank, single.world_size, single.launcher) == (0, 1, "single") and single.master_port > 0
+
+
+def test_deepspeed_cpu_accelerator_is_told_the_ranks_per_node() -> None:
+    # DeepSpeed < 0.19.3 (the pinned 0.14) runs `numactl --hardware` inside ZeRO-3 unless LOCAL_SIZE is set
+    torchrun = {"LOCAL_WORLD_SIZE": "2"}
+    compat.set_cpu_ranks_per_node(torchrun)
+    assert torchrun["LOCAL_SIZE"] == "2"
+    srun = {"SLURM_NTASKS_PER_NODE": "4"}
+    compat.set_cpu_ranks_per_node(srun)
+    assert srun["LOCAL_SIZE"] == "4"
+    deepspeed_launcher = {"LOCAL_SIZE": "8", "LOCAL_WORLD_SIZE": "2"}  # the launcher's own value is kept
+    compat.set_cpu_ranks_per_node(deepspeed_launcher)
+    assert deepspeed_launcher["LOCAL_SIZE"] == "8"
+    single: dict[str, str] = {}
+    compat.set_cpu_ranks_per_node(single)
+    assert single["LOCAL_SIZE"] == "1"
 
 
 def test_collectives_accepts_the_deepspeed_launchers_local_rank_argument():

@@ -1,0 +1,66 @@
+"""What differs between the library versions the workload runs on, kept in this one place.
+
+Both sets pass ``tests/unit/workload`` on CPU: the current one (requirements/workload.txt: torch 2.13,
+DeepSpeed 0.19.8, transformers 5.17) and the owners' pinned one (requirements/workload-pinned.txt:
+torch 2.3.1, DeepSpeed 0.14.5, transformers 4.57.6; docs/workload.md "The owners' pinned versions").
+Each helper says which versions need it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+import torch.distributed as dist
+
+
+def has_flex_attention() -> bool:
+    """torch >= 2.5 has ``torch.nn.attention.flex_attention``; torch 2.3 (pinned) has not, and the
+    attention choice then falls back to SDPA with the dense block-diagonal causal mask."""
+    try:
+        return importlib.util.find_spec("torch.nn.attention.flex_attention") is not None
+    except ModuleNotFoundError:  # torch < 2.2: no torch.nn.attention at all
+        return False
+
+
+def set_cpu_ranks_per_node(env: MutableMapping[str, str] | None = None) -> None:
+    """Tell DeepSpeed's CPU accelerator how many ranks share this node.
+
+    Its ``device_count()`` reads ``LOCAL_SIZE`` (set by DeepSpeed's own launcher), else runs
+    ``numactl --hardware``: DeepSpeed < 0.19.3 (the pinned 0.14) raises FileNotFoundError inside ZeRO-3
+    when numactl is not installed; 0.19.3 and later return 1. torchrun sets LOCAL_WORLD_SIZE, srun
+    SLURM_NTASKS_PER_NODE (with --ntasks-per-node); otherwise 1, as the newer DeepSpeed assumes.
+    ``env``: the process environment unless given (tests)."""
+    env = os.environ if env is None else env
+    env.setdefault("LOCAL_SIZE", env.get("LOCAL_WORLD_SIZE") or env.get("SLURM_NTASKS_PER_NODE") or "1")
+
+
+def start_lr_schedule(engine: Any) -> None:
+    """Put the optimizer on the warm-up schedule's first rate before the first step.
+
+    DeepSpeed >= 0.15.3 does this when it builds ``WarmupLR`` (and ``WarmupDecayLR``); older ones (the pinned
+    0.14) leave the optimizer at its initial rate (``--lr``) until the first ``engine.step()``, so step 1 ran at
+    the full rate and the schedule came one step late."""
+    from deepspeed.runtime.lr_schedules import WarmupLR
+
+    scheduler = engine.lr_scheduler
+    if isinstance(scheduler, WarmupLR) and scheduler.last_batch_iteration < 0 and not hasattr(scheduler, "_last_lr"):
+        for group, lr in zip(scheduler.optimizer.param_groups, scheduler.min_lrs, strict=True):
+            group["lr"] = lr
+
+
+def destroy_process_group() -> None:
+    """Leave the process group without the gloo shutdown deadlock of torch 2.3 (pinned).
+
+    There the process group's destructor joins gloo's worker threads while holding the GIL, and a worker that is
+    still freeing its last finished work needs the GIL to release a tensor's Python object, so the rank hangs for
+    ever (gdb: ``~ProcessGroupGloo`` in ``std::thread::join``, the worker in ``~AsyncAllreduceWork`` waiting for
+    the GIL); seen in 5 of 15 two-rank collectives runs on CPU. A short pause with the GIL released lets the
+    workers finish first (0 of 60 runs hung with it). No barrier: a rank whose peer failed must still be able to
+    leave. Only for gloo; NCCL is left as it was."""
+    if dist.get_backend() == "gloo":
+        time.sleep(0.2)
+    dist.destroy_process_group()

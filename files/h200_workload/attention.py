@@ -23,9 +23,13 @@ KERNELS = ("flash_attention_2", "flex_attention", "sdpa")
 FLEX_BLOCK = 128
 
 
+def flash_attn_importable() -> bool:
+    return importlib.util.find_spec("flash_attn") is not None
+
+
 def choose(requested: str, device: str, seq_len: int) -> tuple[str, str]:
     """(kernel, why) for ``--attention`` auto|flash_attention_2|flex_attention|sdpa on ``device``."""
-    has_flash = importlib.util.find_spec("flash_attn") is not None
+    has_flash = flash_attn_importable()
     if requested == "flash_attention_2":
         if not has_flash:
             raise flash_attn_missing()

@@ -1,4 +1,5 @@
-"""What differs between the library versions the workload runs on, kept in this one place.
+"""What differs between the library versions the workload runs on, and DeepSpeed behaviour the loop works
+around, kept in this one place.
 
 Both sets pass ``tests/unit/workload`` on CPU: the current one (requirements/workload.txt: torch 2.13,
 DeepSpeed 0.19.8, transformers 5.17) and the owners' pinned one (requirements/workload-pinned.txt:
@@ -50,6 +51,21 @@ def start_lr_schedule(engine: Any) -> None:
     if isinstance(scheduler, WarmupLR) and scheduler.last_batch_iteration < 0 and not hasattr(scheduler, "_last_lr"):
         for group, lr in zip(scheduler.optimizer.param_groups, scheduler.min_lrs, strict=True):
             group["lr"] = lr
+
+
+def follow_lr_schedule(zero_optimizer: Any) -> tuple[float, float | None]:
+    """The learning rate of this optimizer step, and that of the GPU share of the state under partial offload.
+
+    DeepSpeed ZeRO-3 partial offload (offload ratio < 1) steps the GPU share with a second AdamW whose first
+    param group keeps the rate it was built with: the LR scheduler moves only the CPU optimizer's groups
+    (deepspeed/runtime/zero/stage3.py, 0.19.8). The scheduled rate is copied over."""
+    lr = zero_optimizer.param_groups[0]["lr"]
+    backup = getattr(zero_optimizer, "backup_optimizer", None)
+    if backup is None:
+        return lr, None
+    for group, scheduled in zip(backup.param_groups, zero_optimizer.param_groups, strict=True):
+        group["lr"] = scheduled["lr"]
+    return lr, backup.param_groups[0]["lr"]
 
 
 def destroy_process_group() -> None:

@@ -79,8 +79,9 @@ def tuned(model: str, n_params: int, world_size: int, device: str) -> Settings:
                         notes=["tuned: ~1B: ZeRO-2, 8x4096 tokens per micro-batch x 8, no checkpointing"])
     if n_params <= 10e9:  # 7B
         if world_size == 1:  # fp32 master + Adam = 108 GB: the optimizer lives on the CPU (pinned)
-            # H200, 8x4096 tokens: 8 / 16 uncheckpointed layers peaked at 57 / 89 GB. 4x4096 x 48 with no
-            # checkpointing measured slower (7,720-8,598 tokens/s against 9,886), so 16 layers stay checkpointed
+            # H200, 8x4096 tokens: 8 / 16 uncheckpointed layers peaked at 57 / 89 GB (fits beside 30 % of the
+            # optimizer state). 4x4096 x 48 without checkpointing was tried only with the host out of memory
+            # (docs/performance.md): not a fair comparison, so the measured setting stays
             host, state = host_memory_bytes(), n_params * OFFLOAD_BYTES_PER_PARAM
             ratio = offload_ratio(n_params, host)
             return Settings("tuned", 4096, 8, 32, zero_stage=3, offload="optimizer", offload_ratio=ratio,

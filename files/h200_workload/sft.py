@@ -192,21 +192,6 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def follow_lr_schedule(zero_optimizer: Any) -> tuple[float, float | None]:
-    """The learning rate of this optimizer step, and that of the GPU share of the state under partial offload.
-
-    DeepSpeed ZeRO-3 partial offload (offload ratio < 1) steps the GPU share with a second AdamW whose first
-    param group keeps the rate it was built with: the LR scheduler moves only the CPU optimizer's groups
-    (deepspeed/runtime/zero/stage3.py, 0.19.8). The scheduled rate is copied over."""
-    lr = zero_optimizer.param_groups[0]["lr"]
-    backup = getattr(zero_optimizer, "backup_optimizer", None)
-    if backup is None:
-        return lr, None
-    for group, scheduled in zip(backup.param_groups, zero_optimizer.param_groups, strict=True):
-        group["lr"] = scheduled["lr"]
-    return lr, backup.param_groups[0]["lr"]
-
-
 def train(run: Run, metrics: TextIO | None) -> None:
     """Set up data, model and engine from the arguments, then run warm-up + timed optimizer steps."""
     args, dist, device, summary = run.args, run.dist, run.device, run.summary
@@ -273,7 +258,7 @@ def train(run: Run, metrics: TextIO | None) -> None:
                          **attention.model_inputs(kernel, batch["position_ids"]))
             engine.backward(out.loss)
             if micro == s.grad_accum:  # the optimizer step (CPU Adam with offload): timed on its own
-                lr, lr_gpu_share = follow_lr_schedule(engine.optimizer)
+                lr, lr_gpu_share = compat.follow_lr_schedule(engine.optimizer)
                 sync(device)
                 optimizer_t0 = time.perf_counter()
                 engine.step()

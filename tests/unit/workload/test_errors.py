@@ -21,14 +21,12 @@ def test_nccl_timeout_names_the_node_and_rank() -> None:
     assert "rank 5 on node hgx-0003" in error["message"] and "hgx-0001" in error["fix"]
 
 
-def test_missing_path_and_flash_attn() -> None:
+def test_missing_path_and_flash_attn(monkeypatch: pytest.MonkeyPatch) -> None:
     assert classify(FileNotFoundError(2, "No such file", "/data/x"))["kind"] == "missing_path"
     assert classify(ImportError("No module named 'flash_attn'"))["kind"] == "flash_attn_missing"
+    monkeypatch.setattr(attention, "flash_attn_importable", lambda: False)  # as on every machine here
     with pytest.raises(WorkloadError) as raised:
-        if attention.importlib.util.find_spec("flash_attn") is None:
-            attention.choose("flash_attention_2", "cuda", 4096)
-        else:
-            pytest.skip("flash_attn is installed here")
+        attention.choose("flash_attention_2", "cuda", 4096)
     assert classify(raised.value)["kind"] == "flash_attn_missing"
     assert "pip install flash-attn" in raised.value.fix
 
@@ -40,18 +38,19 @@ def test_everything_else_is_other_and_kinds_are_closed() -> None:
     assert set(ERROR_KINDS) == {"oom", "nccl_timeout", "missing_path", "flash_attn_missing", "other"}
 
 
-def test_attention_choice() -> None:
+def test_attention_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     assert attention.choose("auto", "cpu", 4096)[0] == "sdpa"
     with pytest.raises(WorkloadError, match="needs CUDA"):
         attention.choose("flex_attention", "cpu", 4096)
+    monkeypatch.setattr(attention, "flash_attn_importable", lambda: True)
+    assert attention.choose("auto", "cuda", 4096)[0] == "flash_attention_2"  # first when importable
 
 
 @pytest.mark.skipif(not compat.has_flex_attention(),
                     reason=f"torch {torch.__version__} has no flex_attention (added in torch 2.5): auto on CUDA picks "
                            "SDPA with the dense mask, checked by test_attention_choice_without_flex_attention")
-def test_attention_choice_on_cuda_with_flex_attention() -> None:
-    if attention.importlib.util.find_spec("flash_attn") is not None:
-        pytest.skip("flash_attn is installed here: auto picks it before flex_attention")
+def test_attention_choice_on_cuda_with_flex_attention(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(attention, "flash_attn_importable", lambda: False)
     assert attention.choose("auto", "cuda", 4096)[0] == "flex_attention"
     assert attention.choose("auto", "cuda", 1000)[0] == "sdpa"  # flex needs multiples of 128
 
@@ -59,9 +58,9 @@ def test_attention_choice_on_cuda_with_flex_attention() -> None:
 def test_attention_choice_without_flex_attention(monkeypatch: pytest.MonkeyPatch) -> None:
     """torch < 2.5 (the owners' 2.3): no flex_attention, so SDPA with the dense mask, and the reason says so."""
     monkeypatch.setattr(compat, "has_flex_attention", lambda: False)
-    if attention.importlib.util.find_spec("flash_attn") is None:
-        kernel, why = attention.choose("auto", "cuda", 4096)
-        assert kernel == "sdpa" and "has no flex_attention" in why and "dense" in why
+    monkeypatch.setattr(attention, "flash_attn_importable", lambda: False)
+    kernel, why = attention.choose("auto", "cuda", 4096)
+    assert kernel == "sdpa" and "has no flex_attention" in why and "dense" in why
     with pytest.raises(WorkloadError, match=r"needs torch >= 2\.5"):
         attention.choose("flex_attention", "cuda", 4096)
     with pytest.raises(WorkloadError, match="needs CUDA"):

@@ -31,6 +31,14 @@ if ! python3 -c 'import deepspeed, ansible' 2>/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir .whl/*.whl || exit 1
 fi
 export ANSIBLE_CONFIG=$PWD/ansible.cfg
+# DeepSpeed's CPU Adam is compiled at first use (the wheel is built with DS_BUILD_OPS=0); the build is
+# packed at the end, so a later call can carry it (as .torch_extensions.tgz) and skip the compile (51 s).
+export TORCH_EXTENSIONS_DIR=$PWD/.torch_extensions
+if [ -f .torch_extensions.tgz ] && tar -xzf .torch_extensions.tgz; then
+  # ninja rebuilds when a source is newer than the build it logged: the sources were just installed, so date
+  # them back (this machine is thrown away after the session)
+  find "$(python3 -c 'import deepspeed, os; print(os.path.dirname(deepspeed.__file__))')" -exec touch -d 2020-01-01 {} +
+fi
 mkdir -p .cache/collections/ansible_collections/spectrumx
 ln -sfn ../../../.. .cache/collections/ansible_collections/spectrumx/h200_benchmark
 [ -s "$out/nvidia-smi.txt" ] || nvidia-smi >"$out/nvidia-smi.txt" 2>&1
@@ -106,4 +114,5 @@ done
 # (metrics.jsonl, launch.log), which a run cut off by the time limit never brought to results/.
 tar -C "$results" -czf "$out/results.tgz" . 2>/dev/null
 tar -C /var/tmp/h200_benchmark --exclude=./data --exclude='*/workload' -czf "$out/node-dirs.tgz" . 2>/dev/null
+[ -d .torch_extensions ] && tar -czf "$out/torch_extensions.tgz" .torch_extensions 2>/dev/null
 log "done"

@@ -9,8 +9,8 @@ SRC is ``hub:tatsu-lab/alpaca`` (needs the optional ``datasets`` package), a loc
 or an http(s) URL of it. TOK is a Hugging Face tokenizer id or path, or ``train-bpe:VOCAB`` to train a
 byte-level BPE tokenizer on the source's own text (no download; what tests and offline nodes use).
 
-A prepared dataset is the directory ``DIR/<key>/`` (key = hash of source sha256, tokenizer, seq len and
-template version) holding int32 ``input_ids.npy``, ``labels.npy`` (-100 where no loss),
+A prepared dataset is the directory ``DIR/<key>/`` (key = hash of source sha256, tokenizer, seq len,
+template version and packing) holding int32 ``input_ids.npy``, ``labels.npy`` (-100 where no loss),
 ``position_ids.npy`` (reset to 0 at each packed example: the per-example attention boundaries),
 ``real_tokens.npy`` (non-padding tokens per row), ``meta.json`` and ``tokenizer/``. A rerun with the
 same key reuses it; ``DIR/current.json`` names the last one prepared.
@@ -19,6 +19,7 @@ same key reuses it; ``DIR/current.json`` names the last one prepared.
 from __future__ import annotations
 
 import argparse
+import bisect
 import hashlib
 import json
 import os
@@ -37,6 +38,7 @@ import numpy as np
 from h200_workload.errors import WorkloadError, missing_path
 
 TEMPLATE_VERSION = "alpaca-v1"
+PACKING = "best-fit-decreasing"  # part of the cache key: a cache packed otherwise is not reused
 IGNORE_INDEX = -100
 # The Stanford Alpaca prompt templates (tatsu-lab/stanford_alpaca, train.py PROMPT_DICT).
 PROMPT_WITH_INPUT = (
@@ -72,17 +74,28 @@ def validate_records(records: Any, origin: str) -> list[dict[str, str]]:
     return records
 
 
-def tokenize_example(tokenizer: Any, record: dict[str, str], max_len: int) -> tuple[list[int], list[int]]:
-    """Token ids of BOS + prompt + response + EOS, and labels that are IGNORE_INDEX except on the response.
+def tokenize_examples(tokenizer: Any, records: list[dict[str, str]], max_len: int) -> list[tuple[list[int], list[int]]]:
+    """Per record, the token ids of BOS + prompt + response + EOS, and labels that are IGNORE_INDEX except on
+    the response.
 
-    Prompt and response are tokenised separately so that the loss boundary is exact. Examples longer
-    than ``max_len`` are truncated at the end.
+    Prompt and response are tokenised separately so that the loss boundary is exact, each as one batch (a fast
+    tokenizer spreads a batch over the cores: 52,002 records took 19 s one by one, 8 s batched, on 2 cores).
+    Examples longer than ``max_len`` are truncated at the end.
     """
-    prompt = tokenizer(format_prompt(record), add_special_tokens=False)["input_ids"]
-    response = tokenizer(record["output"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    ids = [tokenizer.bos_token_id, *prompt, *response][:max_len]
-    labels = ([IGNORE_INDEX] * (1 + len(prompt)) + response)[:max_len]
-    return ids, labels
+    prompts = tokenizer([format_prompt(r) for r in records], add_special_tokens=False)["input_ids"]
+    responses = tokenizer([r["output"] for r in records], add_special_tokens=False)["input_ids"]
+    out = []
+    for prompt, response in zip(prompts, responses, strict=True):
+        response = [*response, tokenizer.eos_token_id]
+        ids = [tokenizer.bos_token_id, *prompt, *response][:max_len]
+        labels = ([IGNORE_INDEX] * (1 + len(prompt)) + response)[:max_len]
+        out.append((ids, labels))
+    return out
+
+
+def tokenize_example(tokenizer: Any, record: dict[str, str], max_len: int) -> tuple[list[int], list[int]]:
+    """One record's ids and labels (see tokenize_examples)."""
+    return tokenize_examples(tokenizer, [record], max_len)[0]
 
 
 @dataclass
@@ -96,36 +109,33 @@ class Packed:
 
 
 def pack(examples: list[tuple[list[int], list[int]]], seq_len: int, pad_id: int) -> Packed:
-    """Greedy in-order packing: an example goes into the current row if it fits, else a new row starts.
+    """Best-fit-decreasing packing: longest examples first, each into the row it fills most tightly.
 
-    ``position_ids`` restart at 0 for every example (and for the padding tail, its own segment), which
-    is what keeps examples from attending to each other (see attention.py). No token is dropped.
+    The padding this leaves is what every step computes for nothing: in-order packing left 1.3 % of a
+    52,002-record Alpaca set at 4096 tokens as padding, best fit < 0.1 % (docs/workload.md). TRL's
+    ``packing_strategy="bfd"`` is the same idea. Rows are shuffled by the loader, so the order here is
+    free. ``position_ids`` restart at 0 for every example (and for the padding tail, its own segment),
+    which is what keeps examples from attending to each other (see attention.py). No token is dropped.
     """
-    rows_ids: list[list[int]] = []
-    rows_labels: list[list[int]] = []
-    rows_pos: list[list[int]] = []
-    ids: list[int] = []
-    labels: list[int] = []
-    pos: list[int] = []
-
-    def flush() -> None:
-        if ids:
-            rows_ids.append(ids.copy())
-            rows_labels.append(labels.copy())
-            rows_pos.append(pos.copy())
-            ids.clear()
-            labels.clear()
-            pos.clear()
-
-    for ex_ids, ex_labels in examples:
+    for ex_ids, _ in examples:
         if len(ex_ids) > seq_len:
             raise ValueError(f"example of {len(ex_ids)} tokens is longer than seq_len {seq_len}: truncate first")
-        if len(ids) + len(ex_ids) > seq_len:
-            flush()
-        ids.extend(ex_ids)
-        labels.extend(ex_labels)
-        pos.extend(range(len(ex_ids)))
-    flush()
+    rows: list[list[int]] = []  # example indices per row
+    free: list[tuple[int, int]] = []  # (space left, row), sorted: the best fit is the first with enough space
+    for index in sorted(range(len(examples)), key=lambda i: -len(examples[i][0])):
+        length = len(examples[index][0])
+        at = bisect.bisect_left(free, (length, -1))
+        if at < len(free):
+            space, row = free.pop(at)
+        else:
+            space, row = seq_len, len(rows)
+            rows.append([])
+        rows[row].append(index)
+        if space > length:
+            bisect.insort(free, (space - length, row))
+    rows_ids = [[t for i in row for t in examples[i][0]] for row in rows]
+    rows_labels = [[t for i in row for t in examples[i][1]] for row in rows]
+    rows_pos = [[p for i in row for p in range(len(examples[i][0]))] for row in rows]
     n = len(rows_ids)
     out = Packed(
         input_ids=np.full((n, seq_len), pad_id, dtype=np.int32),
@@ -227,7 +237,7 @@ def load_tokenizer(spec: str, records: list[dict[str, str]]) -> tuple[Any, str]:
 
 # ----------------------------------------------------------------------------------------------- prepare
 def cache_key(source_sha256: str, tokenizer_id: str, seq_len: int) -> str:
-    ident = json.dumps([source_sha256, tokenizer_id, seq_len, TEMPLATE_VERSION]).encode()
+    ident = json.dumps([source_sha256, tokenizer_id, seq_len, TEMPLATE_VERSION, PACKING]).encode()
     return hashlib.sha256(ident).hexdigest()[:16]
 
 
@@ -249,7 +259,7 @@ def prepare(source: str, tokenizer_spec: str, seq_len: int, out: Path, sha256: s
         _write_current(out, key)
         return target
     started = time.time()
-    examples = [tokenize_example(tokenizer, r, seq_len) for r in records]
+    examples = tokenize_examples(tokenizer, records, seq_len)
     truncated = sum(1 for ids, _ in examples if len(ids) == seq_len and ids[-1] != tokenizer.eos_token_id)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     packed = pack(examples, seq_len, pad_id)
@@ -261,7 +271,7 @@ def prepare(source: str, tokenizer_spec: str, seq_len: int, out: Path, sha256: s
     real = int(packed.real_tokens.sum())
     meta = {
         "key": key, "source": source, "source_sha256": source_sha, "tokenizer": tokenizer_id,
-        "vocab_size": len(tokenizer), "seq_len": seq_len, "template_version": TEMPLATE_VERSION,
+        "vocab_size": len(tokenizer), "seq_len": seq_len, "template_version": TEMPLATE_VERSION, "packing": PACKING,
         "records": len(records), "examples_truncated": truncated, "rows": len(packed.real_tokens),
         "real_tokens": real, "response_tokens": int((packed.labels != IGNORE_INDEX).sum()),
         "fill_ratio": real / max(1, packed.input_ids.size), "pad_id": pad_id,

@@ -16,7 +16,7 @@ description:
     (port data and packets, errors, CNPs sent and handled, ECN-marked RoCE packets,
     out-of-sequence, retransmits, ...) and, for the given O(interfaces), the C(ethtool -S) counters
     that match O(ethtool_patterns) (pause/PFC frames, ECN, discards).
-  - With O(before) (the C(values) of an earlier snapshot) it also returns the change, with counter
+  - With O(before) (the C(readings) of an earlier snapshot) it also returns the change, with counter
     wrap and reset detection, and totals over all ports. Logic in C(module_utils/roce_counters.py).
   - A counter that does not exist is listed in C(absent), never reported as 0.
 version_added: 0.1.0
@@ -37,7 +37,7 @@ options:
     elements: str
     default: [pause, pfc, ecn, cnp, out_of_sequence, out_of_buffer, discard]
   before:
-    description: The C(values) returned by an earlier snapshot; when given, C(delta) and C(totals) are returned.
+    description: The C(readings) returned by an earlier snapshot; when given, C(delta) and C(totals) are returned.
     type: dict
 notes:
   - Check mode is supported (the module only reads).
@@ -52,12 +52,13 @@ EXAMPLES = r"""
 - name: Counters after it, with the change
   spectrumx.h200_benchmark.roce_counters:
     interfaces: [eth2, eth3]
-    before: "{{ __counters_before.values }}"
+    before: "{{ __counters_before.readings }}"
   register: __counters_after
 """
 
 RETURN = r"""
-values:
+readings:
+  # not "values": Jinja would resolve item.values to the dict method when the key is missing
   description: Counter values, keyed C(DEVICE/PORT/counters|hw_counters/NAME) or C(ethtool/IFACE/NAME).
   returned: always
   type: dict
@@ -133,7 +134,7 @@ def main():
                 absent.append({"what": "ethtool/%s" % iface, "reason": (err or out).strip() or "exit status %d" % code})
                 continue
             values.update(rc.select_ethtool(rc.parse_ethtool_stats(out), iface, params["ethtool_patterns"]))
-    result = dict(changed=False, values=values, ports=ports, absent=absent)
+    result = dict(changed=False, readings=values, ports=ports, absent=absent)
     if params["before"] is not None:
         try:
             change = rc.diff(params["before"], values)

@@ -92,7 +92,13 @@ def test_node_killed_during_sft(healthy_cluster: dict[str, str], tmp_path: Path)
     thread.join(timeout=1500)
     assert runner.rc != 0, "the run succeeded although a node was killed during SFT"
     assert VICTIM in failure_text(runner), failure_text(runner)
-    assert_finished_results_kept(only_run_dir(results), 2)
+    run_dir = only_run_dir(results)
+    assert_finished_results_kept(run_dir, 2)
+    # the gathering after the phase names the dead node too (not a loop's "One or more items failed")
+    reason = next(p["reason"] for p in load_jsonl(run_dir / "phases.jsonl") if p["phase"] == "sft")
+    assert f"gathering sft-n2 failed on {VICTIM}" in reason, reason
+    counters = {h: load_json(run_dir / "counters" / "sft-n2" / f"{h}.json") for h in ("hgx-0001", VICTIM)}
+    assert counters[VICTIM]["after"] == {} and counters["hgx-0001"]["host"] == "hgx-0001"  # a record per node
 
 
 def test_cancelled_slurm_job(healthy_cluster: dict[str, str], tmp_path: Path) -> None:

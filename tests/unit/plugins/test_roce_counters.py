@@ -91,13 +91,13 @@ def test_module_snapshot_then_delta(monkeypatch):
         {"sysfs_root": os.path.join(DATA, "connectx7_before"), "interfaces": ["eth2"]},
         check_mode=True,
     )
-    assert not failed and first["changed"] is False and first["values"]["ethtool/eth2/rx_prio3_pause"] == 100
-    assert "ethtool/eth2/rx_packets" not in first["values"]  # not a pause/ecn/... counter
+    assert not failed and first["changed"] is False and first["readings"]["ethtool/eth2/rx_prio3_pause"] == 100
+    assert "ethtool/eth2/rx_packets" not in first["readings"]  # not a pause/ecn/... counter
     phase["now"] = "after"
     failed, second = run_module(
         monkeypatch,
         module.main,
-        {"sysfs_root": os.path.join(DATA, "connectx7_after"), "interfaces": ["eth2"], "before": first["values"]},
+        {"sysfs_root": os.path.join(DATA, "connectx7_after"), "interfaces": ["eth2"], "before": first["readings"]},
     )
     assert not failed and second["totals"]["pause_frames"] == 60 and second["totals"]["cnp_sent"] == 9
     assert second["wrapped"] == ["mlx5_0/1/counters/port_xmit_packets"]

@@ -14,8 +14,9 @@ class CharTokenizer:
 
     bos_token_id, eos_token_id, pad_token_id = 1, 2, 0
 
-    def __call__(self, text: str, add_special_tokens: bool = False) -> dict[str, list[int]]:
-        return {"input_ids": [3 + (ord(c) % 200) for c in text]}
+    def __call__(self, text: str | list[str], add_special_tokens: bool = False) -> dict[str, list]:
+        encode = lambda t: [3 + (ord(c) % 200) for c in t]  # noqa: E731
+        return {"input_ids": [encode(t) for t in text] if isinstance(text, list) else encode(text)}
 
 
 def test_prompt_template_with_and_without_input() -> None:
@@ -67,8 +68,18 @@ def test_packing_keeps_every_token_and_never_mixes_examples() -> None:
             assert packed.position_ids[row, index.numpy()].tolist() == list(range(len(ids)))
             recovered.append((ids, labels))
         assert (packed.labels[row, length:] == data.IGNORE_INDEX).all()
-    assert recovered == examples  # every token, in order, each example in one piece
+    assert sorted(recovered) == sorted(examples)  # every token, each example in one piece
     assert int(packed.real_tokens.sum()) == sum(len(ids) for ids, _ in examples)
+
+
+def test_packing_fills_rows_best_fit_decreasing() -> None:
+    # in order, 40 | 30 30 | 40 needs three rows of 70; longest first, best fit: 40 30 | 40 30
+    examples = [([5] * n, [5] * n) for n in (40, 30, 30, 40)]
+    packed = data.pack(examples, seq_len=70, pad_id=0)
+    assert packed.real_tokens.tolist() == [70, 70]
+    # an example goes to the row it fills best: the 1 joins 5 + 4 (1 left), not the 8 (first with room)
+    packed = data.pack([([5] * n, [5] * n) for n in (4, 3, 1, 5, 8)], seq_len=10, pad_id=0)
+    assert sorted(packed.real_tokens.tolist()) == [3, 8, 10]
 
 
 def test_document_mask_is_block_diagonal_and_causal() -> None:

@@ -40,17 +40,19 @@ def set_cpu_ranks_per_node(env: MutableMapping[str, str] | None = None) -> None:
 
 
 def start_lr_schedule(engine: Any) -> None:
-    """Put the optimizer on the warm-up schedule's first rate before the first step.
+    """Put the warm-up schedule on its iteration 0 before step 1, so that step k runs at iteration k - 1 and the
+    timed steps after the warm-up steps run at ``--lr``.
 
-    DeepSpeed >= 0.15.3 does this when it builds ``WarmupLR`` (and ``WarmupDecayLR``); older ones (the pinned
-    0.14) leave the optimizer at its initial rate (``--lr``) until the first ``engine.step()``, so step 1 ran at
-    the full rate and the schedule came one step late."""
+    DeepSpeed's ``WarmupLR`` (and ``WarmupDecayLR``) gives iteration 0 the minimum rate. DeepSpeed >= 0.15.3 also
+    sets that rate when it builds the scheduler, so its first ``step()`` set iteration 0 again: steps 1 and 2 both
+    ran at rate 0, and with one warm-up step the first timed step did not learn (seen on the H200). Older ones
+    (the pinned 0.14) left the optimizer at ``--lr`` until the first step, so step 1 ran at the full rate.
+    Stepping the scheduler once here gives both the same schedule."""
     from deepspeed.runtime.lr_schedules import WarmupLR
 
     scheduler = engine.lr_scheduler
-    if isinstance(scheduler, WarmupLR) and scheduler.last_batch_iteration < 0 and not hasattr(scheduler, "_last_lr"):
-        for group, lr in zip(scheduler.optimizer.param_groups, scheduler.min_lrs, strict=True):
-            group["lr"] = lr
+    if isinstance(scheduler, WarmupLR) and scheduler.last_batch_iteration < 0:
+        scheduler.step()
 
 
 def follow_lr_schedule(zero_optimizer: Any) -> tuple[float, float | None]:

@@ -93,11 +93,6 @@ def tokenize_examples(tokenizer: Any, records: list[dict[str, str]], max_len: in
     return out
 
 
-def tokenize_example(tokenizer: Any, record: dict[str, str], max_len: int) -> tuple[list[int], list[int]]:
-    """One record's ids and labels (see tokenize_examples)."""
-    return tokenize_examples(tokenizer, [record], max_len)[0]
-
-
 @dataclass
 class Packed:
     """Rows of ``seq_len`` tokens, each holding whole examples back to back, then padding."""

@@ -31,7 +31,7 @@ def test_prompt_template_with_and_without_input() -> None:
 def test_labels_mask_everything_but_the_response() -> None:
     tok = CharTokenizer()
     record = {"instruction": "Add.", "input": "", "output": "five"}
-    ids, labels = data.tokenize_example(tok, record, 4096)
+    [(ids, labels)] = data.tokenize_examples(tok, [record], 4096)
     prompt_len = 1 + len(data.format_prompt(record))
     assert ids[0] == tok.bos_token_id and ids[-1] == tok.eos_token_id
     assert labels[:prompt_len] == [data.IGNORE_INDEX] * prompt_len
@@ -39,7 +39,7 @@ def test_labels_mask_everything_but_the_response() -> None:
 
 
 def test_truncation_keeps_the_limit() -> None:
-    ids, labels = data.tokenize_example(CharTokenizer(), {"instruction": "x" * 50, "output": "y" * 50}, 64)
+    [(ids, labels)] = data.tokenize_examples(CharTokenizer(), [{"instruction": "x" * 50, "output": "y" * 50}], 64)
     assert len(ids) == len(labels) == 64
 
 

@@ -46,10 +46,13 @@ def test_attention_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     assert attention.choose("auto", "cuda", 4096)[0] == "flash_attention_2"  # first when importable
 
 
-@pytest.mark.skipif(not compat.has_flex_attention(),
-                    reason=f"torch {torch.__version__} has no flex_attention (added in torch 2.5): auto on CUDA picks "
-                           "SDPA with the dense mask, checked by test_attention_choice_without_flex_attention")
+def test_flex_attention_detected_from_torch_2_5() -> None:
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    assert compat.has_flex_attention() == ((major, minor) >= (2, 5)), torch.__version__
+
+
 def test_attention_choice_on_cuda_with_flex_attention(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compat, "has_flex_attention", lambda: True)  # the choice alone, on any torch
     monkeypatch.setattr(attention, "flash_attn_importable", lambda: False)
     assert attention.choose("auto", "cuda", 4096)[0] == "flex_attention"
     assert attention.choose("auto", "cuda", 1000)[0] == "sdpa"  # flex needs multiples of 128

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The H200 runs behind docs/performance.md, on the lent one-GPU machine, as ansible-playbook runs of the
-# collection against inventory/local-gpu.yml (the machine as a one-node cluster, ansible_connection=local).
+# The H200 runs behind docs/performance.md, on the lent one- or two-GPU machine, as ansible-playbook runs of
+# the collection against inventory/local-gpu.yml (the machine as a one-node cluster, ansible_connection=local;
+# h200_gpus_per_node is the GPU count nvidia-smi lists).
 #
 # Usage: run_on_h200.sh STAGE...   (stages run in order, each under the time left before $DEADLINE_S)
 #   verify    playbooks/verify.yml: the six roles' read-only checks against the real driver and machine
@@ -12,6 +13,10 @@
 #   seed      benchmark.yml phases sft,report: the seed preset on llama-1b and on llama2-7b
 #   tuned7b   benchmark.yml phases sft,report: llama2-7b tuned, $TUNED7B_STEPS timed steps
 #   overhead  the telemetry sampler's cost on SFT throughput (benchmarks/h200/telemetry_overhead.py)
+#   gpusweep  benchmark.yml -e gpus=1,...,all: collectives to 8 GB and SFT llama-1b tuned on 1..all GPUs
+#   multi7b   benchmark.yml phases sft,report on every GPU: llama2-7b tuned, then llama2-7b seed
+#   multi13b  benchmark.yml phases sft,report on every GPU: llama2-13b tuned
+#   latency   nccl-tests all_reduce 8 B to 1 MB on every GPU, NCCL's TUNING log on and off, 3 times each
 # Needs .whl/ (deepspeed, liger-kernel, ansible-core and the dependencies the image lacks: docs/performance.md)
 # and, for nccl, .upstream/nccl-<version>-1.tar.gz and nccl-tests-<version>.tar.gz. Writes under $OUT.
 set -uo pipefail
@@ -42,8 +47,12 @@ fi
 mkdir -p .cache/collections/ansible_collections/spectrumx
 ln -sfn ../../../.. .cache/collections/ansible_collections/spectrumx/h200_benchmark
 [ -s "$out/nvidia-smi.txt" ] || nvidia-smi >"$out/nvidia-smi.txt" 2>&1
-# A one-GPU machine has no RoCE fabric; preflight reads /etc/nccl.conf, so say so there.
-[ -e /etc/nccl.conf ] || printf '# one-GPU test machine: no RoCE NICs, NCCL defaults\nNCCL_DEBUG=WARN\n' >/etc/nccl.conf
+# The GPU machine has no RoCE fabric; preflight reads /etc/nccl.conf, so say so there. NVLink multicast stays
+# off on these shared machines (device README), in nccl.conf and in every environment the playbook builds.
+[ -e /etc/nccl.conf ] || printf '# GPU test machine: no RoCE NICs, NCCL defaults\nNCCL_NVLS_ENABLE=0\n' >/etc/nccl.conf
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+[ "$gpus" -ge 1 ] || gpus=1
 # Root without sudo (the lent machine): the plays' become would call sudo; root needs none.
 become=()
 [ "$(id -u)" = 0 ] && ! command -v sudo >/dev/null && become=(-e ansible_become=false)
@@ -62,7 +71,8 @@ results=/tmp/results
 nccl_version=${H200_NCCL_VERSION:-2.26.2}  # not NCCL_VERSION: CUDA images set that
 nccl_tests_version=${NCCL_TESTS_VERSION:-2.19.6}
 bench=(playbooks/benchmark.yml -e nodes=1 -e launcher=pdsh -e h200_preflight_fail_on_absent=false
-       -e "h200_results_dir=$results" -e h200_sft_warmup_steps=1)
+       -e "h200_results_dir=$results" -e h200_sft_warmup_steps=1 -e "h200_gpus_per_node=$gpus"
+       -e '{"h200_nccl_env": {"NCCL_NVLS_ENABLE": "0"}}')
 
 build_nccl() {  # build_nccl VERSION SECONDS
   local cuda_home; cuda_home=$(dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")")
@@ -107,7 +117,31 @@ for stage in "$@"; do
         --data "$data" --out /tmp/overhead --steps 8 --warmup-steps 2 --block 2 >"$out/overhead.log" 2>&1
       log "overhead: rc=$?"
       tar -C /tmp/overhead -czf "$out/overhead.tgz" . 2>/dev/null ;;
-    *) log "unknown stage $stage (verify nccl example sft1b seed tuned7b overhead)"; exit 2 ;;
+    gpusweep)  # every GPU count 1, 2, 4, ... up to the machine's; collectives 8 B to 8 GB (x4 a step)
+      sweep=1; k=2; while [ "$k" -le "$gpus" ]; do sweep="$sweep,$k"; k=$((k * 2)); done
+      case ",$sweep," in *",$gpus,"*) ;; *) sweep="$sweep,$gpus" ;; esac
+      play "gpusweep-g${sweep//,/-}" 420 "${bench[@]}" -e "h200_nccl_version=$nccl_version" -e "gpus=$sweep" \
+        -e model=llama-1b -e preset=tuned -e h200_sft_seq_len=4096 -e h200_sft_steps=4 \
+        -e '{"h200_nccl_tests_args": ["-b", "8", "-e", "8G", "-f", "4", "-g", "1", "-c", "1"]}' ;;
+    multi7b)
+      play "tuned-llama2-7b-g$gpus" 330 "${bench[@]}" -e phases=sft,report -e model=llama2-7b -e preset=tuned \
+        -e h200_sft_seq_len=4096 -e "h200_sft_steps=${TUNED7B_STEPS:-3}"
+      play "seed-llama2-7b-g$gpus" 240 "${bench[@]}" -e phases=sft,report -e model=llama2-7b -e preset=seed \
+        -e h200_sft_seq_len=512 -e h200_sft_steps=2 ;;
+    multi13b)
+      play "tuned-llama2-13b-g$gpus" 560 "${bench[@]}" -e phases=sft,report -e model=llama2-13b -e preset=tuned \
+        -e h200_sft_seq_len=4096 -e "h200_sft_steps=${TUNED13B_STEPS:-2}" ;;
+    latency)  # does NCCL's TUNING log (the report's algorithm/protocol) change the small-message time?
+      bin=/opt/nccl/$nccl_version/nccl-tests/all_reduce_perf
+      for i in 1 2 3; do
+        NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=TUNING LD_LIBRARY_PATH=/opt/nccl/$nccl_version/lib \
+          "$bin" -b 8 -e 1M -f 4 -g "$gpus" -c 0 -n 50 >"$out/ar_TUNING_$i.log" 2>&1
+        NCCL_DEBUG=WARN LD_LIBRARY_PATH=/opt/nccl/$nccl_version/lib \
+          "$bin" -b 8 -e 1M -f 4 -g "$gpus" -c 0 -n 50 >"$out/ar_WARN_$i.log" 2>&1
+      done
+      tar -C "$out" -czf "$out/latency_logging.tgz" $(cd "$out" && ls ar_*.log) && rm -f "$out"/ar_*.log ;;
+    *) log "unknown stage $stage (verify nccl example sft1b seed tuned7b overhead gpusweep multi7b multi13b latency)"
+       exit 2 ;;
   esac
 done
 # Everything each run wrote (results/<run-id>/...), packed again after every call; and what the nodes wrote

@@ -68,8 +68,69 @@ def seed(n_params: int, world_size: int) -> Settings:
                     notes=notes)
 
 
-def tuned(model: str, n_params: int, world_size: int, device: str) -> Settings:
-    """The tuned choice; see the module docstring and docs/workload.md for the reasoning per size."""
+# GPU memory of a ZeRO-3 step without offload, per rank (bytes): the model the tuned preset plans with where
+# the GPU's memory is known. Calibrated on the two-GPU H200 machine (llama2-7b, 8x4096 tokens per micro-batch):
+# all 32 layers checkpointed peaked at 70.7 GB (model 70.8), 16 at 131.7 GB (model 130.9), 8 ran out of memory
+# (model 163 GB); tests/unit/workload/test_presets_launch.py holds these points.
+ZERO3_BYTES_PER_PARAM = 16  # bf16 weights + bf16 gradients + fp32 master weights + Adam m and v, sharded
+ACTIVATION_BYTES_PER_TOKEN_HIDDEN = 32  # a layer that is not checkpointed (SDPA/flash attention, Liger kernels)
+CHECKPOINT_BYTES_PER_TOKEN_HIDDEN = 2  # a checkpointed layer keeps its bf16 input
+FIXED_BYTES = 4e9  # CUDA context, ZeRO buckets, allocator slack
+GPU_MEMORY_SHARE = 0.9  # of the GPU's memory a plan may fill
+# Tokens per micro-batch that ZeRO-3 needs so that its per-micro-step all-gathers stay small beside the compute.
+MICRO_BATCHES = (8, 4)
+ROWS_PER_RANK_PER_STEP = 64  # micro-batch x accumulation: 64 packed rows (262k tokens at 4096) per rank and step
+
+
+def zero3_peak_bytes(n_params: int, world_size: int, hidden: int, layers: int, tokens: int,
+                     checkpointed: int) -> float:
+    """Predicted peak GPU memory of one rank: sharded state + fixed + activations of one micro-batch. The peak
+    is at the start of the backward pass: the checkpointed layers' inputs and the other layers' activations;
+    with every layer checkpointed, one layer's activations while it is recomputed."""
+    static = n_params * ZERO3_BYTES_PER_PARAM / world_size + FIXED_BYTES
+    kept = checkpointed * CHECKPOINT_BYTES_PER_TOKEN_HIDDEN * tokens * hidden
+    live = max(layers - checkpointed, 1) * ACTIVATION_BYTES_PER_TOKEN_HIDDEN * tokens * hidden
+    return static + kept + live
+
+
+def plan_zero3(n_params: int, world_size: int, hidden: int, layers: int, seq_len: int,
+               gpu_bytes: float) -> tuple[int, int, float] | None:
+    """(micro-batch, checkpointed layers, predicted peak bytes) of ZeRO-3 without offload that fits in
+    GPU_MEMORY_SHARE of gpu_bytes: the fewest checkpointed layers (less recomputation), then the larger
+    micro-batch; None when nothing fits (the optimizer state must go to the CPU)."""
+    budget = GPU_MEMORY_SHARE * gpu_bytes
+    fits = [
+        (checkpointed, -micro, zero3_peak_bytes(n_params, world_size, hidden, layers, micro * seq_len, checkpointed))
+        for micro in MICRO_BATCHES for checkpointed in range(layers + 1)
+        if zero3_peak_bytes(n_params, world_size, hidden, layers, micro * seq_len, checkpointed) <= budget
+    ]
+    if not fits:
+        return None
+    checkpointed, neg_micro, peak = min(fits)
+    return -neg_micro, checkpointed, peak
+
+
+def _planned(plan: tuple[int, int, float], layers: int, gpu_bytes: float, what: str) -> Settings:
+    micro, checkpointed, peak = plan
+    return Settings("tuned", 4096, micro, ROWS_PER_RANK_PER_STEP // micro, zero_stage=3,
+                    checkpoint_layers=-1 if checkpointed == layers else checkpointed, liger=True,
+                    notes=[f"tuned: {what}: ZeRO-3, micro-batch {micro}x4096, {checkpointed} of {layers} layers"
+                           f" checkpointed, chosen from the GPU's memory: predicted peak {peak / 1e9:.0f} GB of"
+                           f" {gpu_bytes / 1e9:.0f} GB (plan to {GPU_MEMORY_SHARE:.0%}; presets.zero3_peak_bytes)"])
+
+
+def tuned(model: str, n_params: int, world_size: int, device: str, hidden: int | None = None,
+          layers: int | None = None, gpu_bytes: float | None = None) -> Settings:
+    """The tuned choice; see the module docstring and docs/workload.md for the reasoning per size. With the
+    model's hidden size and layer count and the GPU's memory (bytes), ZeRO-3 without offload is planned from
+    memory (plan_zero3) for 7B on 2-7 GPUs and 13B wherever it fits."""
+    known = device == "cuda" and bool(hidden and layers and gpu_bytes)
+    seven_on_few = 3e9 < n_params <= 10e9 and 1 < world_size < 8
+    thirteen = 10e9 < n_params <= 30e9
+    plan = plan_zero3(n_params, world_size, hidden, layers, 4096, gpu_bytes) if known and (
+        seven_on_few or thirteen) else None
+    if plan is not None:
+        return _planned(plan, layers, gpu_bytes, f"{n_params / 1e9:.0f}B on {world_size} GPU(s)")
     if device != "cuda" or model == "tiny":
         return Settings("tuned", seq_len=512, micro_batch_size=2, grad_accum=1, zero_stage=2,
                         notes=["tuned: CPU/tiny shape: small batch, ZeRO-2, no fused kernels"])

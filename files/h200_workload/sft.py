@@ -85,12 +85,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def choose_settings(args: argparse.Namespace, n_params: int, world_size: int, device: str) -> presets.Settings:
-    """The preset's settings with the command line's overrides applied (each override noted)."""
+def choose_settings(args: argparse.Namespace, n_params: int, world_size: int, device: str,
+                    shape: models.LlamaShape | None = None, gpu_bytes: float | None = None) -> presets.Settings:
+    """The preset's settings with the command line's overrides applied (each override noted). With the model's
+    shape and the GPU's memory the tuned preset plans ZeRO-3 from memory (presets.plan_zero3)."""
     if args.preset == "seed":
         s = presets.seed(n_params, world_size)
     else:
-        s = presets.tuned(args.model, n_params, world_size, device)
+        s = presets.tuned(args.model, n_params, world_size, device, hidden=shape.hidden_size if shape else None,
+                          layers=shape.num_layers if shape else None, gpu_bytes=gpu_bytes)
     if args.model == "tiny" and args.seq_len is None:
         s.seq_len = 512
     overrides = {"seq_len": args.seq_len, "micro_batch_size": args.micro_batch_size, "grad_accum": args.grad_accum,
@@ -203,7 +206,8 @@ def train(run: Run, metrics: TextIO | None) -> None:
 
     # The model's size picks the preset's settings; the settings pick seq_len and so the dataset.
     probe_shape, _ = models.resolve_shape(args.model, 0 if args.model != "tiny" else 64, args.seq_len or 4096)
-    s = choose_settings(args, flops.llama_param_count(probe_shape), world, device)
+    gpu_bytes = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory if device == "cuda" else None
+    s = choose_settings(args, flops.llama_param_count(probe_shape), world, device, probe_shape, gpu_bytes)
     summary.update(preset=s.preset, zero_stage=s.zero_stage, offload=s.offload, micro_batch_size=s.micro_batch_size,
                    seq_len=s.seq_len, grad_accum=s.grad_accum, notes=s.notes, offload_ratio=s.offload_ratio)
     data = load_prepared(args.data, s.seq_len)

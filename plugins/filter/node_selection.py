@@ -36,11 +36,28 @@ def node_counts_error(value, alias_map, inventory_hosts=None):
     return ""
 
 
+def gpu_counts(value, available):
+    """``gpus`` -> list of GPU counts of one node, validated against the GPUs (ranks) each node has."""
+    return ns.parse_gpu_counts(value, available)
+
+
+def gpu_counts_error(value, available):
+    """The message that rejects ``gpus``, or an empty string when it is acceptable."""
+    try:
+        gpu_counts(value, available)
+    except ns.NodeSelectionError as exc:
+        return str(exc)
+    return ""
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "node_counts": _wrap(node_counts),
             "node_counts_error": node_counts_error,
+            "gpu_counts": _wrap(gpu_counts),
+            "gpu_counts_error": gpu_counts_error,
+            "sweep_configs": _wrap(ns.sweep_configs),
             "select_hosts": _wrap(ns.select_hosts),
             "node_alias": _wrap(ns.alias_of),
             "deepspeed_hostfile": _wrap(ns.deepspeed_hostfile),

@@ -49,3 +49,22 @@ def line_rate_fraction(busbw_gbytes_per_s, line_rate_gbits_per_s):
 def gbytes_to_gbits(gbytes_per_s):
     """GB/s (10^9 bytes/s) to Gb/s (10^9 bits/s); None stays None."""
     return None if gbytes_per_s is None else float(gbytes_per_s) * BITS_PER_BYTE
+
+
+# NVLink bandwidth per GPU, each way (GB/s), from the vendor's datasheets: H100 SXM and H200 SXM have 18
+# NVLink 4 links, "900 GB/s" counted both ways; the H200 NVL's bridge is also quoted at 900 GB/s; A100 SXM has
+# 12 NVLink 3 links, "600 GB/s" both ways. nccl-tests' busbw counts one direction, so it compares with half.
+# Matched against the GPU name NVML reports (first match wins); a GPU not listed has no reference.
+NVLINK_GBYTES_PER_S_EACH_WAY = (
+    ("H200", 450.0, "NVIDIA H200 datasheet: NVLink 900 GB/s (18 links x 50 GB/s, both ways)"),
+    ("H100 80GB HBM3", 450.0, "NVIDIA H100 SXM datasheet: NVLink 900 GB/s (18 links x 50 GB/s, both ways)"),
+    ("A100-SXM", 300.0, "NVIDIA A100 SXM datasheet: NVLink 600 GB/s (12 links x 50 GB/s, both ways)"),
+)
+
+
+def nvlink_reference(gpu_name):
+    """(GB/s each way, source) of the NVLink of a GPU model named as NVML names it, or (None, reason)."""
+    for key, gbytes, source in NVLINK_GBYTES_PER_S_EACH_WAY:
+        if gpu_name and key in str(gpu_name):
+            return gbytes, source
+    return None, "no documented NVLink figure for %s" % (gpu_name or "an unknown GPU model")

@@ -21,6 +21,12 @@ Lines are read as they come from launchers: Slurm ``srun --label`` prefixes (`` 
 ``--tag-output`` prefixes (``[1,0]<stdout>:``), NCCL INFO/WARN lines between rows, and outputs cut
 off by a crash (``complete`` is then false).
 
+With ``NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=TUNING`` NCCL's rank 0 logs the algorithm and protocol it chose for
+each collective call (``AllReduce: 8 Bytes -> Algo RING proto LL channel{Lo..Hi}={0..0}``, NCCL
+``src/enqueue.cc``); each row gets them as ``algo``/``proto`` (None where nothing was logged, as for
+send/recv, which NCCL does not tune). The bytes NCCL logs are count x type size: the whole buffer for
+all_reduce, one rank's part for all_gather and reduce_scatter.
+
 Units are those nccl-tests prints: time in microseconds, bandwidths in GB/s (10^9 bytes/s).
 """
 
@@ -51,6 +57,19 @@ _FAILURE_LINE = re.compile(
     r"(Test (?:\w+ )?failure|NCCL WARN|NCCL failure|Segmentation fault|Aborted|CANCELLED|srun: error)"
 )
 _MAX_FAILURE_LINES = 20
+_TUNING_LINE = re.compile(r"NCCL INFO (\w+): (\d+) Bytes -> Algo (\S+) proto (\S+)")
+_PREFIX = r"(?:\s*\d+: ?|\[\d+,\d+\]<std(?:out|err)>: ?)"
+
+
+def _nccl_log_segment(text):
+    """A pattern for one NCCL log line ("host:pid:tid [dev] NCCL INFO ..."), with the launcher prefixes around
+    it. NCCL writes to the same stream as the table, also between a row's first columns and its timings
+    (nccl-tests prints the row's start, then runs the size), so the line is cut out wherever it starts, e.g.
+    "sum      -1vm:30102:30102 [0] NCCL INFO ..." (H200, NCCL 2.28.9: tests/unit/data/nccl/h200x2_*_tuning.log).
+    The host names come from the "# Rank" lines, because a row's last cell runs into the host name."""
+    hosts = sorted({m.group(4) for m in _RANK_LINE.finditer(text)}, key=len, reverse=True)
+    host = "(?:%s)" % "|".join(re.escape(h) for h in hosts) if hosts else r"(?<!\S)[^\s:]+"
+    return re.compile(r"(?m)(?:^%s)?%s:\d+:\d+ \[\d+\] NCCL [A-Z]+ [^\n]*(?:\n%s?|$)" % (_PREFIX, host, _PREFIX))
 
 
 class NcclOutputError(ValueError):
@@ -202,6 +221,19 @@ def parse_nccl_text(text):
     time_scale = 1.0
     rows = result["rows"]
     ranks = set()
+    tuning = {}  # bytes -> (algo, proto): the first choice logged for that size
+    segment = _nccl_log_segment(text)
+    nccl_lines = [m.group(0).strip() for m in segment.finditer(text)]
+    text = segment.sub("", text)
+    for line in nccl_lines:
+        match = _TUNING_LINE.search(line)
+        if match:
+            tuning.setdefault(int(match.group(2)), (match.group(3), match.group(4)))
+        elif _FAILURE_LINE.search(line) and len(result["failures"]) < _MAX_FAILURE_LINES:
+            result["failures"].append(strip_launcher_prefix(line))
+        match = _NCCL_VERSION_LINE.search(line)
+        if match and result["nccl_version"] is None:
+            result["nccl_version"] = match.group(1)
     for raw in text.splitlines():
         line = strip_launcher_prefix(raw.rstrip("\r"))
         stripped = line.strip()
@@ -268,7 +300,18 @@ def parse_nccl_text(text):
             }
         )
     result["ranks"] = len(ranks)
+    _attach_tuning(rows, tuning, result["ranks"])
     return _summary(rows, result)
+
+
+def _attach_tuning(rows, tuning, ranks):
+    """Give each row the algorithm and protocol NCCL logged for its size (whole buffer, or one rank's part)."""
+    for row in rows:
+        size = row["size_bytes"]
+        choice = None
+        if size is not None:
+            choice = tuning.get(size) or (tuning.get(size // ranks) if ranks and size % ranks == 0 else None)
+        row["algo"], row["proto"] = choice if choice else (None, None)
 
 
 def _json_number(value):
@@ -342,6 +385,8 @@ def parse_nccl_json(text):
                 "root": _int_or_none(str(item.get("root", "")).strip()),
                 "out_of_place": _json_place(item.get("out_of_place")),
                 "in_place": _json_place(item.get("in_place")),
+                "algo": None,  # NCCL logs its choice to the text output only
+                "proto": None,
             }
         )
     bounds = data.get("out_of_bounds")

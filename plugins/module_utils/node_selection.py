@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, spectrumx.h200_benchmark contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Node selection from the alias map: ``-e nodes=N`` and the sweep form ``-e nodes=1,2,4,8``.
+"""Node selection from the alias map: ``-e nodes=N`` and the sweep form ``-e nodes=1,2,4,8``; the GPU-count
+sweep inside one node (``-e gpus=1,2,4,8``) and the configurations (nodes x GPUs per node) a run measures.
 
 Pure functions, shared by the filter plugins and the tests. Everything that names hosts (the play's
 host list, Slurm node lists, PDSH host lists, DeepSpeed hostfiles, /etc/hosts) is derived from the
@@ -44,17 +45,55 @@ def ordered_aliases(alias_map, inventory_hosts=None):
     return pairs
 
 
-def _reject(value, available):
+def _sweep_example(available):
     sweep = [1]
     while sweep[-1] * 2 < available:
         sweep.append(sweep[-1] * 2)
     if sweep[-1] != available:
         sweep.append(available)
+    return ",".join(str(n) for n in sweep)
+
+
+def _reject(value, available):
     return NodeSelectionError(
         "nodes=%r is not accepted: give a whole number from 1 to %d (the inventory's GPU nodes in the alias map "
         "h200_node_aliases), or a comma-separated sweep of such numbers in increasing order, e.g. nodes=%s"
-        % (value, available, ",".join(str(n) for n in sweep))
+        % (value, available, _sweep_example(available))
     )
+
+
+def _reject_gpus(value, available):
+    return NodeSelectionError(
+        "gpus=%r is not accepted: give a whole number from 1 to %d (h200_gpus_per_node, or h200_ranks_per_node on "
+        "a CPU inventory), or a comma-separated sweep of such numbers in increasing order, e.g. gpus=%s"
+        % (value, available, _sweep_example(available))
+    )
+
+
+def _parse_counts(value, available, reject):
+    """Parse a count or an increasing comma-separated sweep of counts from 1 to ``available``."""
+    if isinstance(value, bool):
+        raise reject(value, available)
+    if isinstance(value, int):
+        parts = [str(value)]
+    elif isinstance(value, (list, tuple)):
+        parts = [str(v).strip() for v in value]
+    elif isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+    else:
+        raise reject(value, available)
+    counts = []
+    for part in parts:
+        # a digit-limit error of int() on a very long value must not replace the message
+        if not _INTEGER.match(part) or len(part) > 6:
+            raise reject(value, available)
+        count = int(part)
+        if count < 1 or count > available:
+            raise reject(value, available)
+        counts.append(count)
+    if not counts or any(b <= a for a, b in zip(counts, counts[1:])):
+        raise reject(value, available)
+    return counts
 
 
 def parse_node_counts(value, available):
@@ -64,27 +103,55 @@ def parse_node_counts(value, available):
     message that names ``nodes``, the value and the accepted range: 0, negatives, more than
     ``available``, non-integers (``"2.5"``, ``"abc"``), empty strings, anything with other characters.
     """
-    if isinstance(value, bool):
-        raise _reject(value, available)
-    if isinstance(value, int):
-        parts = [str(value)]
-    elif isinstance(value, (list, tuple)):
-        parts = [str(v).strip() for v in value]
-    elif isinstance(value, str):
-        parts = [p.strip() for p in value.split(",")]
-    else:
-        raise _reject(value, available)
-    counts = []
-    for part in parts:
-        if not _INTEGER.match(part):
-            raise _reject(value, available)
-        count = int(part)
-        if count < 1 or count > available:
-            raise _reject(value, available)
-        counts.append(count)
-    if not counts or any(b <= a for a, b in zip(counts, counts[1:])):
-        raise _reject(value, available)
-    return counts
+    return _parse_counts(value, available, _reject)
+
+
+def parse_gpu_counts(value, available):
+    """Parse ``gpus`` (GPUs of one node to sweep) like ``nodes``; ``available`` is the GPUs (ranks) per node."""
+    return _parse_counts(value, int(available or 0), _reject_gpus)
+
+
+def config_label(nodes, gpus_used=None, gpus_per_node=None):
+    """The folder name of one configuration in the run directory: ``n<N>`` with every GPU of each node,
+    ``n1-g<k>`` for k of a node's GPUs (the GPU sweep)."""
+    if gpus_used is None or gpus_used == gpus_per_node:
+        return "n%d" % int(nodes)
+    return "n%d-g%d" % (int(nodes), int(gpus_used))
+
+
+_LABEL = re.compile(r"^n(\d+)(?:-g(\d+))?(?:-([A-Za-z][A-Za-z0-9_]*))?$")
+
+
+def parse_config_label(label):
+    """``n2`` -> (2, None, None); ``n1-g2`` -> (1, 2, None); ``n2-ring`` -> (2, None, "ring"); else None."""
+    match = _LABEL.match(str(label))
+    if not match:
+        return None
+    return int(match.group(1)), (int(match.group(2)) if match.group(2) else None), match.group(3)
+
+
+def sweep_configs(node_counts, gpu_counts, gpus_per_node, ranks_per_node):
+    """The configurations a run measures, in order: the GPU sweep on one node (k GPUs for each k of
+    ``gpu_counts`` below a full node), then each node count with every GPU of each node.
+
+    One dict each: ``nodes``, ``gpus`` (GPUs per node used; 0 on CPU), ``ranks_per_node``, ``label``,
+    ``sweep`` ("gpus" or "nodes"). On a CPU inventory (``gpus_per_node`` 0) the GPU sweep counts ranks.
+    A subset always takes the node's first k GPUs (CUDA_DEVICE_ORDER=PCI_BUS_ID, NVML's index order).
+    """
+    gpus_per_node, ranks_per_node = int(gpus_per_node), int(ranks_per_node)
+    slots = gpus_per_node if gpus_per_node > 0 else ranks_per_node
+    configs = []
+    for k in gpu_counts or []:
+        k = int(k)
+        if k == slots and 1 in node_counts:
+            continue  # the full node is the node sweep's 1-node configuration
+        configs.append({"nodes": 1, "gpus": k if gpus_per_node > 0 else 0,
+                        "ranks_per_node": ranks_per_node if k == slots else k,
+                        "label": config_label(1, k, slots), "sweep": "gpus"})
+    for n in node_counts:
+        configs.append({"nodes": int(n), "gpus": gpus_per_node, "ranks_per_node": ranks_per_node,
+                        "label": config_label(n), "sweep": "nodes"})
+    return configs
 
 
 def select_hosts(alias_map, count, inventory_hosts=None):

@@ -23,6 +23,7 @@ import os
 import re
 
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import node_selection
 
 DEFAULT_TARGETS = {
     "gpu_util_pct": 90.0,
@@ -32,8 +33,7 @@ DEFAULT_TARGETS = {
 }
 # What must match for a stored 1-node SFT result to serve as the scaling baseline of this run.
 BASELINE_KEYS = ("model", "preset", "device", "seq_len", "micro_batch_size", "zero_stage")
-_RUN_DIR_NAME = re.compile(r"^\d{8}-\d{6}-n[0-9-]+$")
-_NODE_DIR = re.compile(r"^n(\d+)(?:-(.+))?$")
+_RUN_DIR_NAME = re.compile(r"^\d{8}-\d{6}-n[0-9-]+(?:-g[0-9-]+)?$")
 
 
 class ReportError(ValueError):
@@ -105,10 +105,21 @@ def _selected(run, phase):
     return phase in (run.get("phases") or [phase])
 
 
-def _phase_reason(phases, phase, nodes):
-    """Why a phase at ``nodes`` produced nothing: its phases.jsonl status and reason, or 'not run'."""
+def _configs(run):
+    """The configurations the run was asked to measure (run.json "configs"; older runs: one per node count)."""
+    if isinstance(run.get("configs"), list):
+        return [c for c in run["configs"] if isinstance(c, dict) and "label" in c]
+    return [{"nodes": n, "gpus": run.get("gpus_per_node"), "label": node_selection.config_label(n), "sweep": "nodes"}
+            for n in run.get("counts") or []]
+
+
+def _phase_reason(phases, phase, nodes, label=None):
+    """Why a phase at ``nodes`` (configuration ``label``) produced nothing: its phases.jsonl status and reason,
+    or 'not run'. Records without a label (older runs) match by node count."""
+    label = label or node_selection.config_label(nodes)
     for entry in reversed(phases):
-        if entry.get("phase") == phase and entry.get("nodes") == nodes:
+        recorded = entry.get("label") or node_selection.config_label(entry.get("nodes") or 0)
+        if entry.get("phase") == phase and recorded == label:
             status = entry.get("status")
             if status == "ok":
                 return "phase ok, but no result file"
@@ -130,27 +141,38 @@ def _peak_busbw(data):
 
 
 def read_collectives(run_dir, run, phases, line_rate_gbps):
-    """One entry per collective result file in nccl/n<N>[-<variant>]/, plus entries for the missing ones."""
+    """One entry per collective result file in nccl/<label>/ (n<N>, n1-g<k>, n2-ring), plus entries for the
+    missing ones. ``gpus`` is the GPUs per node of a GPU-sweep configuration, None for whole nodes."""
     entries = []
     for path in sorted(glob.glob(os.path.join(run_dir, "nccl", "n*", "*.json"))):
-        match = _NODE_DIR.match(os.path.basename(os.path.dirname(path)))
-        if not match:
+        parsed = node_selection.parse_config_label(os.path.basename(os.path.dirname(path)))
+        if not parsed:
             continue
+        nodes, gpus, variant = parsed
         data = _load_json(path)
         name = os.path.splitext(os.path.basename(path))[0]
-        nodes = int(match.group(1))
         if not isinstance(data, dict):
-            entries.append(_missing_collective(name, nodes, match.group(2), "result file unreadable: %s" % path))
+            entry = _missing_collective(name, nodes, variant, "result file unreadable: %s" % path)
+        else:
+            entry = _collective_entry(name, nodes, variant, data, line_rate_gbps)
+        entry["gpus"] = gpus
+        entries.append(entry)
+    found = {(e["collective"], e["nodes"], e["gpus"]) for e in entries if not e["variant"]}
+    for config in _configs(run) if _selected(run, "nccl") else []:
+        parsed = node_selection.parse_config_label(config["label"])
+        if not parsed:
             continue
-        entries.append(_collective_entry(name, nodes, match.group(2), data, line_rate_gbps))
-    found = {(e["collective"], e["nodes"]) for e in entries}
-    for nodes in run.get("counts") or [] if _selected(run, "nccl") else []:
+        nodes, gpus, _variant = parsed
+        ranks = nodes * (config.get("ranks_per_node") or run.get("ranks_per_node") or 1)
         for name in run.get("collectives") or []:
-            if name == "sendrecv" and nodes < 2:
+            if name == "sendrecv" and ranks < 2:
                 continue
-            if (name, nodes) not in found:
-                entries.append(_missing_collective(name, nodes, None, _phase_reason(phases, "collectives", nodes)))
-    return sorted(entries, key=lambda e: (e["collective"], e["nodes"], e["variant"] or ""))
+            if (name, nodes, gpus) not in found:
+                entry = _missing_collective(name, nodes, None,
+                                            _phase_reason(phases, "collectives", nodes, config["label"]))
+                entry["gpus"] = gpus
+                entries.append(entry)
+    return sorted(entries, key=lambda e: (e["collective"], e["nodes"], e["gpus"] or 0, e["variant"] or ""))
 
 
 def _collective_entry(name, nodes, variant, data, line_rate_gbps):
@@ -183,6 +205,7 @@ def _collective_entry(name, nodes, variant, data, line_rate_gbps):
         "line_rate_fraction": fraction,
         "note": note,
         "rows": data.get("rows") or [],
+        "gpus_per_node": data.get("gpus_per_node"),
     }
 
 
@@ -232,6 +255,48 @@ def latency(collectives):
     }
 
 
+def _gpu_model(hosts):
+    """The GPU model NVML named on the first host that recorded one (env/<host>.json)."""
+    for host in sorted(hosts):
+        try:  # lists are kept as JSON text in the flattened record
+            gpus = json.loads(hosts[host].get("env", {}).get("gpus") or "[]")
+        except ValueError:
+            continue
+        models = [g.get("model") for g in gpus if isinstance(g, dict) and g.get("model")]
+        if models:
+            return models[0]
+    return None
+
+
+def intra_node(collectives, gpu_model):
+    """Collectives between the GPUs of one node (2 or more ranks on 1 node), against the NVLink reference of
+    the GPU model: busbw at the largest size and the peak, the smallest message's time, and the algorithm and
+    protocol NCCL chose at both ends (where it logged them)."""
+    reference, source = metrics.nvlink_reference(gpu_model)
+    out = []
+    for e in collectives:
+        # NCCL between GPUs only: gloo between CPU processes says nothing about NVLink
+        if e["nodes"] != 1 or e["variant"] or e["status"] != "ok" or (e["ranks"] or 0) < 2 or not e["rows"] \
+                or e["backend"] != "nccl":
+            continue
+        rows = [r for r in e["rows"] if r.get("size_bytes")]
+        if not rows:
+            continue
+        small, large = min(rows, key=lambda r: r["size_bytes"]), max(rows, key=lambda r: r["size_bytes"])
+        large_busbw = (large.get("out_of_place") or {}).get("busbw_gbps")
+        out.append({
+            "collective": e["collective"], "gpus": e["gpus"] or e["ranks"], "ranks": e["ranks"], "tool": e["tool"],
+            "largest_bytes": large["size_bytes"], "largest_busbw_gbps": large_busbw,
+            "largest_algo": large.get("algo"), "largest_proto": large.get("proto"),
+            "peak_busbw_gbps": e["peak_busbw_gbps"],
+            "smallest_bytes": small["size_bytes"], "smallest_time_us": (small.get("out_of_place") or {}).get("time_us"),
+            "smallest_algo": small.get("algo"), "smallest_proto": small.get("proto"),
+            "nvlink_gbps": reference, "nvlink_source": source,
+            "nvlink_fraction": e["peak_busbw_gbps"] / reference if reference and e["peak_busbw_gbps"] else None,
+        })
+    return out
+
+
 def read_weak_node(run_dir, line_rate_gbps, tolerance):
     """Per-node and per-pair results of the weak-node phase (nccl/weak/<label>/<collective>.json).
 
@@ -268,7 +333,8 @@ def read_weak_node(run_dir, line_rate_gbps, tolerance):
 
 
 def read_telemetry(run_dir):
-    """Per phase dir (telemetry/<phase>-n<N>/): per host the samples [(t, mean GPU util %)] or the absence reason."""
+    """Per phase dir (telemetry/<phase>-<label>/): per host the samples [(t, mean GPU util %, GPUs, {index: util %})]
+    or the absence reason."""
     phases = {}
     for path in sorted(glob.glob(os.path.join(run_dir, "telemetry", "*", "*.jsonl"))):
         phase = os.path.basename(os.path.dirname(path))
@@ -278,29 +344,36 @@ def read_telemetry(run_dir):
             if record.get("record") == "absent":
                 absent = "%s (%s)" % (record.get("gpu") or "not present", record.get("reason") or "no reason given")
             elif record.get("record") == "sample":
-                utils = [g.get("util_pct") for g in record.get("gpus") or [] if g.get("util_pct") is not None]
-                if utils:
-                    samples.append((float(record["t"]), sum(utils) / len(utils), len(utils)))
+                by_index = {
+                    int(g.get("index", i)): float(g["util_pct"])
+                    for i, g in enumerate(record.get("gpus") or [])
+                    if isinstance(g, dict) and isinstance(g.get("util_pct"), (int, float))
+                }
+                if by_index:
+                    utils = list(by_index.values())
+                    samples.append((float(record["t"]), sum(utils) / len(utils), len(utils), by_index))
         if not samples and absent is None:
             absent = "no GPU samples recorded"
         phases.setdefault(phase, {})[host] = {"samples": samples, "absent": absent}
     return phases
 
 
-def gpu_util_mean(telemetry_phase, window=None):
+def gpu_util_mean(telemetry_phase, window=None, gpus=None):
     """Mean GPU utilisation % over the GPU samples of every host of one phase; (value, reason, samples).
 
-    window = (start, end) in Unix seconds keeps only the samples taken inside it (the timed SFT steps).
+    window = (start, end) in Unix seconds keeps only the samples taken inside it (the timed SFT steps);
+    gpus = k keeps only the GPUs of index < k (a GPU-sweep configuration runs on a node's first k GPUs).
     """
     if not telemetry_phase:
         return None, "no telemetry recorded for this phase", 0
     total = count = 0.0
     samples = 0
     for host in telemetry_phase.values():
-        for t, util, gpus in host["samples"]:
-            if window is None or window[0] <= t <= window[1]:
-                total += util * gpus
-                count += gpus
+        for t, _mean, _count, by_index in host["samples"]:
+            utils = [u for i, u in by_index.items() if gpus is None or i < gpus]
+            if utils and (window is None or window[0] <= t <= window[1]):
+                total += sum(utils)
+                count += len(utils)
                 samples += 1
     if not count:
         if window is not None and any(host["samples"] for host in telemetry_phase.values()):
@@ -321,25 +394,34 @@ def _timed_window(summary):
 
 
 def read_sft(run_dir, run, phases, telemetry):
-    """One entry per node count of the run: the workload's summary.json, or why there is none."""
+    """One entry per configuration of the run (sft/<label>/summary.json), or why there is none."""
     entries = []
-    counts = sorted(set(run.get("counts") or [] if _selected(run, "sft") else []) | _sft_counts_on_disk(run_dir))
-    for nodes in counts:
-        summary = _load_json(os.path.join(run_dir, "sft", "n%d" % nodes, "summary.json"))
-        phase_telemetry = telemetry.get("sft-n%d" % nodes)
+    configs = {c["label"]: c for c in _configs(run)} if _selected(run, "sft") else {}
+    for path in glob.glob(os.path.join(run_dir, "sft", "n*")):
+        label = os.path.basename(path)
+        parsed = node_selection.parse_config_label(label)
+        if parsed and not parsed[2] and label not in configs:
+            configs[label] = {"nodes": parsed[0], "gpus": parsed[1], "label": label,
+                              "sweep": "gpus" if parsed[1] else "nodes"}
+    for label, config in configs.items():
+        nodes, subset, _variant = node_selection.parse_config_label(label)
+        summary = _load_json(os.path.join(run_dir, "sft", label, "summary.json"))
+        phase_telemetry = telemetry.get("sft-" + label)
         window = _timed_window(summary)
-        phase_util, phase_reason, _phase_samples = gpu_util_mean(phase_telemetry)
+        phase_util, phase_reason, _phase_samples = gpu_util_mean(phase_telemetry, gpus=subset)
         # The target is judged on the timed steps: the phase also holds data loading, model set-up and warm-up.
         if window is not None:
-            util, util_reason, samples = gpu_util_mean(phase_telemetry, window)
+            util, util_reason, samples = gpu_util_mean(phase_telemetry, window, gpus=subset)
             scope = "timed steps"
         else:
             util, util_reason, samples = phase_util, phase_reason, None
             scope = "whole SFT phase (the workload recorded no step times)"
-        entry = {"nodes": nodes, "gpu_util_mean": util, "gpu_util_reason": util_reason, "gpu_util_scope": scope,
+        entry = {"label": label, "nodes": nodes, "sweep": config.get("sweep") or "nodes", "gpus": subset,
+                 "gpus_used": subset or run.get("gpus_per_node"),
+                 "gpu_util_mean": util, "gpu_util_reason": util_reason, "gpu_util_scope": scope,
                  "gpu_util_samples": samples, "gpu_util_phase_mean": phase_util}
         if not isinstance(summary, dict):
-            entry.update(status="missing", reason=_phase_reason(phases, "sft", nodes))
+            entry.update(status="missing", reason=_phase_reason(phases, "sft", nodes, label))
         elif summary.get("status") != "ok":
             error = summary.get("error") or {}
             entry.update(
@@ -352,7 +434,7 @@ def read_sft(run_dir, run, phases, telemetry):
         for key in (
             "model", "model_source", "preset", "device", "world_size", "gpus_per_node", "zero_stage", "seq_len",
             "micro_batch_size", "grad_accum", "tokens_per_s", "tokens_per_s_per_gpu", "tflops_per_gpu", "mfu",
-            "optimizer_step_s",
+            "optimizer_step_s", "checkpoint_layers", "offload",
             "mfu_with_attention", "peak_mem_gb", "loss_first", "loss_last", "flops_convention", "timed_steps",
         ):
             entry[key] = summary.get(key) if isinstance(summary, dict) and entry["status"] == "ok" else None
@@ -361,16 +443,7 @@ def read_sft(run_dir, run, phases, telemetry):
         else:
             entry["mfu_reason"] = None if entry["status"] == "ok" else entry["status"]
         entries.append(entry)
-    return entries
-
-
-def _sft_counts_on_disk(run_dir):
-    counts = set()
-    for path in glob.glob(os.path.join(run_dir, "sft", "n*")):
-        match = _NODE_DIR.match(os.path.basename(path))
-        if match and not match.group(2):
-            counts.add(int(match.group(1)))
-    return counts
+    return sorted(entries, key=lambda e: (e["nodes"], e["gpus"] or 10**6))
 
 
 def _stored_baseline(run_dir, results_root, like):
@@ -396,9 +469,10 @@ def scaling(run_dir, run_id, sft, results_root):
     """Scaling efficiency per node count against the 1-node per-GPU throughput.
 
     The baseline is this run's 1-node SFT when it succeeded, else the newest stored run with the same
-    model, preset, device, sequence length, micro-batch and ZeRO stage (docs/report.md).
+    model, preset, device, sequence length, micro-batch and ZeRO stage (docs/report.md). Whole nodes only:
+    the GPU sweep has its own baseline (gpu_scaling).
     """
-    ok = [e for e in sft if e["status"] == "ok" and e["tokens_per_s_per_gpu"] is not None]
+    ok = [e for e in sft if e["status"] == "ok" and e["tokens_per_s_per_gpu"] is not None and not e["gpus"]]
     one = next((e for e in ok if e["nodes"] == 1), None)
     if one is not None:
         baseline = {"source": "this run", "run_id": run_id, "tokens_per_s_per_gpu": one["tokens_per_s_per_gpu"]}
@@ -427,6 +501,29 @@ def scaling(run_dir, run_id, sft, results_root):
             if ok else "no successful SFT run"
         )
     return {"baseline": baseline, "points": points, "reason": reason}
+
+
+def gpu_scaling(sft):
+    """The GPU sweep inside one node: per-GPU throughput at k GPUs over that at 1 GPU (the node sweep's
+    definition, with GPUs for nodes). Tells a loss inside the node (NVLink, PCIe, NUMA) from one between nodes.
+    Returns None when the run had no GPU sweep."""
+    one_node = [e for e in sft if e["nodes"] == 1]
+    if not any(e["sweep"] == "gpus" for e in one_node):
+        return None
+    ok = sorted((e for e in one_node if e["status"] == "ok" and e["tokens_per_s_per_gpu"] is not None),
+                key=lambda e: e["world_size"] or e["gpus_used"])
+    base = next((e for e in ok if (e["world_size"] or e["gpus_used"]) == 1), None)
+    points = [
+        {"gpus": e["world_size"] or e["gpus_used"], "label": e["label"],
+         "tokens_per_s_per_gpu": e["tokens_per_s_per_gpu"],
+         "efficiency": metrics.scaling_efficiency(e["tokens_per_s_per_gpu"], base["tokens_per_s_per_gpu"])
+         if base else None}
+        for e in ok
+    ]
+    failed = ["%s: %s" % (e["label"], e["reason"]) for e in one_node if e["status"] != "ok"]
+    reason = None if base else "no successful 1-GPU SFT run" + (" (%s)" % "; ".join(failed) if failed else "")
+    return {"baseline_label": base["label"] if base else None, "points": points, "reason": reason,
+            "failed": failed}
 
 
 def _flatten(value, prefix=""):
@@ -476,7 +573,7 @@ def _target(name, target, unit, comparison, measured, note=None, reason=None):
 
 def targets_table(targets, line_rate_gbps, sft, scale, collectives, lat):
     rows = []
-    largest = max((e for e in sft if e["status"] == "ok"), key=lambda e: e["nodes"], default=None)
+    largest = max((e for e in sft if e["status"] == "ok"), key=lambda e: (e["nodes"], e["gpus"] or 10**6), default=None)
     util = largest["gpu_util_mean"] if largest else None
     rows.append(
         _target(
@@ -538,7 +635,11 @@ def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, 
     telemetry = read_telemetry(run_dir)
     sft = read_sft(run_dir, run, phases, telemetry)
     scale = scaling(run_dir, run_id, sft, results_root)
-    largest_sft = max((e for e in sft if e["status"] == "ok"), key=lambda e: e["nodes"], default=None)
+    gpu_scale = gpu_scaling(sft)
+    hosts = read_hosts(run_dir)
+    # the largest configuration: most nodes, whole nodes before a GPU-sweep subset
+    largest_sft = max((e for e in sft if e["status"] == "ok"), key=lambda e: (e["nodes"], e["gpus"] or 10**6),
+                      default=None)
     summary = {
         "run_id": run_id,
         "nodes": run.get("nodes"),
@@ -563,12 +664,16 @@ def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, 
         "scaling": scale["points"],
         "scaling_baseline": scale["baseline"],
         "scaling_reason": scale["reason"],
+        "gpu_scaling": gpu_scale,
+        "gpu_counts": run.get("gpu_counts") or [],
+        "gpu_model": _gpu_model(hosts),
+        "intra_node": intra_node(collectives, _gpu_model(hosts)),
         "weak_node": read_weak_node(run_dir, line_rate_gbps, weak_tolerance),
         "targets": targets_table(targets, line_rate_gbps, sft, scale, collectives, lat),
-        "hosts_checked": read_hosts(run_dir),
+        "hosts_checked": hosts,
     }
     if largest_sft is None:
-        reasons = "; ".join("%d nodes: %s" % (e["nodes"], e["reason"]) for e in sft) or "SFT not run"
+        reasons = "; ".join("%s: %s" % (e["label"], e["reason"]) for e in sft) or "SFT not run"
         summary["sft"]["reason"] = reasons
     else:
         summary["sft"]["mfu_reason"] = largest_sft["mfu_reason"]

@@ -46,6 +46,8 @@ def _rows_frame(entry):
 
 def _series_label(entry):
     label = "%d node%s" % (entry["nodes"], "" if entry["nodes"] == 1 else "s")
+    if entry.get("gpus"):
+        label = "1 node, %d GPU%s" % (entry["gpus"], "" if entry["gpus"] == 1 else "s")
     extras = [x for x in (entry["variant"], entry["algo"] and "algo %s" % entry["algo"], entry["tool"]) if x]
     return label + (" (%s)" % ", ".join(extras) if extras else "")
 
@@ -80,23 +82,29 @@ def plot_busbw(path, name, entries, line_rate_gbps):
     plt.close(fig)
 
 
+def _throughput_and_efficiency(left, right, names, points, key, xlabel, title):
+    """Bars of tokens/s per GPU (left) and the measured efficiency line (right); returns [(count, %)]."""
+    left.bar(names, [p["tokens_per_s_per_gpu"] for p in points], color="tab:blue")
+    for i, p in enumerate(points):
+        left.annotate(fmt(p["tokens_per_s_per_gpu"]), (i, p["tokens_per_s_per_gpu"]), ha="center", va="bottom")
+    left.set_xlabel(xlabel)
+    left.set_ylabel("tokens/s per GPU (median of timed steps)")
+    left.set_title(title)
+    eff = [(p[key], p["efficiency"] * 100.0) for p in points if p["efficiency"] is not None]
+    if eff:
+        right.plot([e[0] for e in eff], [e[1] for e in eff], marker="o", color="tab:blue", label="measured")
+        for count, pct in eff:
+            right.annotate("%.1f %%" % pct, (count, pct), textcoords="offset points", xytext=(0, 6), ha="center")
+    return eff
+
+
 def plot_scaling(path, summary):
     """tokens/s per GPU and scaling efficiency against node count, with the per-count target lines."""
     points = sorted(summary["scaling"], key=lambda p: p["nodes"])
     counts = [p["nodes"] for p in points]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
     names = [str(p["nodes"]) + ("" if p["run_id"] == summary["run_id"] else "\n(stored run)") for p in points]
-    left.bar(names, [p["tokens_per_s_per_gpu"] for p in points], color="tab:blue")
-    for i, p in enumerate(points):
-        left.annotate("%.4g" % p["tokens_per_s_per_gpu"], (i, p["tokens_per_s_per_gpu"]), ha="center", va="bottom")
-    left.set_xlabel("nodes")
-    left.set_ylabel("tokens/s per GPU (median of timed steps)")
-    left.set_title("SFT throughput per GPU")
-    eff = [(p["nodes"], p["efficiency"] * 100.0) for p in points if p["efficiency"] is not None]
-    if eff:
-        right.plot([e[0] for e in eff], [e[1] for e in eff], marker="o", color="tab:blue", label="measured")
-        for nodes, pct in eff:
-            right.annotate("%.1f %%" % pct, (nodes, pct), textcoords="offset points", xytext=(0, 6), ha="center")
+    eff = _throughput_and_efficiency(left, right, names, points, "nodes", "nodes", "SFT throughput per GPU")
     colours = ("tab:green", "tab:orange", "tab:red", "tab:purple")
     scaling_targets = [t for t in summary["targets"] if t["name"].startswith("scaling_")]
     for colour, target in zip(colours, scaling_targets, strict=False):
@@ -117,6 +125,27 @@ def plot_scaling(path, summary):
     right.set_title("efficiency vs 1 node (%s)" % baseline.get("source", "no baseline"))
     right.grid(True, alpha=0.3)
     right.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_gpu_scaling(path, gpu_scale):
+    """The GPU sweep inside one node: tokens/s per GPU and efficiency against the GPU count."""
+    points = gpu_scale["points"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    eff = _throughput_and_efficiency(left, right, [str(p["gpus"]) for p in points], points, "gpus",
+                                     "GPUs in one node", "SFT throughput per GPU, one node")
+    if eff:
+        right.set_xscale("log", base=2)
+        right.set_xticks([e[0] for e in eff])
+        right.set_xticklabels([str(e[0]) for e in eff])
+        right.set_ylim(min([*(e[1] for e in eff), 90.0]) - 5, max([*(e[1] for e in eff), 100.0]) + 5)
+        right.legend(fontsize=8, loc="lower left")
+    right.set_xlabel("GPUs in one node")
+    right.set_ylabel("scaling efficiency (%)")
+    right.set_title("efficiency vs 1 GPU")
+    right.grid(True, alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -154,6 +183,10 @@ def render_plots(run_dir, summary, collectives, telemetry):
     if summary["scaling"]:
         rel = os.path.join("plots", "scaling.png")
         plot_scaling(os.path.join(run_dir, rel), summary)
+        written.append(rel)
+    if (summary.get("gpu_scaling") or {}).get("points"):
+        rel = os.path.join("plots", "scaling_gpus.png")
+        plot_gpu_scaling(os.path.join(run_dir, rel), summary["gpu_scaling"])
         written.append(rel)
     for phase, hosts in sorted(telemetry.items()):
         if any(h["samples"] for h in hosts.values()):
@@ -226,12 +259,13 @@ def markdown(summary):
     out += _table(
         ["collective", "nodes", "ranks", "tool", "backend", "algo", "peak busbw GB/s", "Gb/s", "of line rate",
          "note"],
-        [[c["collective"], c["nodes"] if not c["variant"] else "%d (%s)" % (c["nodes"], c["variant"]),
+        [[c["collective"], _where(c),
           fmt(c["ranks"], "-"), c["tool"] or "-", c["backend"] or "-", c["algo"] or "default",
           fmt(c["peak_busbw_gbps"], c["reason"]), fmt(c["peak_busbw_gbits"], "-"),
           fmt(c["line_rate_fraction"], "-", digits=3, scale=100.0, suffix=" %"), c["note"] or ""]
          for c in summary["collectives"]],
     ) if summary["collectives"] else ["No collective test was run."]
+    out += _intra_node(summary)
     lat = summary["latency"]
     out += ["", "Latency: %s" % (
         fmt(lat["latency_us"], lat.get("reason"), suffix=" us")
@@ -254,9 +288,10 @@ def markdown(summary):
             "warm-up, in brackets): it counts any running kernel, so read it next to MFU. 'optimizer step s' is the "
             "median time of the optimizer step alone (the CPU Adam step with offload), part of each step's time.", ""]
     out += _table(
-        ["nodes", "status", "tokens/s", "tokens/s per GPU", "TFLOP/s per GPU", "MFU", "MFU with attention",
-         "GPU util", "optimizer step s", "loss first -> last", "peak mem GB", "model source"],
-        [[s["nodes"], s["status"] if s["status"] == "ok" else "%s: %s" % (s["status"], s["reason"]),
+        ["nodes", "GPUs", "status", "tokens/s", "tokens/s per GPU", "TFLOP/s per GPU", "MFU", "MFU with attention",
+         "GPU util", "optimizer step s", "loss first -> last", "peak mem GB", "settings", "model source"],
+        [[s["nodes"], fmt(s["world_size"], "-"),
+          s["status"] if s["status"] == "ok" else "%s: %s" % (s["status"], s["reason"]),
           fmt(s["tokens_per_s"], s["status"]), fmt(s["tokens_per_s_per_gpu"], s["status"]),
           fmt(s["tflops_per_gpu"], s["mfu_reason"]),
           fmt(s["mfu"], s["mfu_reason"], digits=3, scale=100.0, suffix=" %"),
@@ -265,7 +300,7 @@ def markdown(summary):
                        fmt(s.get("gpu_util_phase_mean"), "n/a", digits=3, suffix=" %")),
           fmt(s.get("optimizer_step_s"), "-", digits=3),
           "%s -> %s" % (fmt(s["loss_first"], "-"), fmt(s["loss_last"], "-")), fmt(s["peak_mem_gb"], "-"),
-          s["model_source"] or "-"] for s in summary["sft_runs"]],
+          _settings(s), s["model_source"] or "-"] for s in summary["sft_runs"]],
     ) if summary["sft_runs"] else ["SFT was not run."]
     out += ["", "## Scaling", ""]
     base = summary["scaling_baseline"]
@@ -281,6 +316,7 @@ def markdown(summary):
                                                               scale=100.0, suffix=" %"), p["run_id"]]
              for p in summary["scaling"]],
         )
+    out += _gpu_sweep(summary.get("gpu_scaling"))
     out += _plot_links(summary, "scaling")
     out += ["", "## GPU utilisation over time", ""]
     util_plots = [p for p in summary.get("plots", []) if os.path.basename(p).startswith("gpu_util_")]
@@ -292,6 +328,68 @@ def markdown(summary):
     out += ["", "Files: summary.json (every number above), phases.jsonl, events.jsonl, callback_summary.json, "
             "env/, preflight/, nccl/, sft/, telemetry/, counters/.", ""]
     return "\n".join(out)
+
+
+def _where(collective):
+    """The nodes column of a collective: "2", "2 (ring)", "1 (1 GPU)"."""
+    if collective["variant"]:
+        return "%d (%s)" % (collective["nodes"], collective["variant"])
+    if collective.get("gpus"):
+        return "%d (%d GPU%s)" % (collective["nodes"], collective["gpus"], "" if collective["gpus"] == 1 else "s")
+    return collective["nodes"]
+
+
+def _settings(sft):
+    """ZeRO stage, micro-batch x accumulation, checkpointed layers and offload of one SFT run, in short."""
+    if sft["status"] != "ok":
+        return "-"
+    ckpt = sft.get("checkpoint_layers")
+    return "ZeRO-%s, %sx%s x %s, ckpt %s%s" % (
+        sft["zero_stage"], sft["micro_batch_size"], sft["seq_len"], sft["grad_accum"],
+        "-" if ckpt is None else ckpt,
+        "" if sft.get("offload") in (None, "none", False) else ", offload %s" % sft["offload"])
+
+
+def _gpu_sweep(gpu_scale):
+    if gpu_scale is None:
+        return []
+    out = ["", "### GPUs inside one node", "",
+           "Efficiency = tokens/s per GPU at k GPUs / tokens/s per GPU at 1 GPU of the same node, the node sweep's "
+           "definition with GPUs for nodes: a loss here is inside the node (NVLink, PCIe, NUMA), not the fabric.", ""]
+    if gpu_scale["reason"]:
+        out += ["n/a (%s)" % gpu_scale["reason"], ""]
+    if gpu_scale["points"]:
+        out += _table(
+            ["GPUs", "configuration", "tokens/s per GPU", "efficiency"],
+            [[p["gpus"], p["label"], fmt(p["tokens_per_s_per_gpu"]),
+              fmt(p["efficiency"], "no 1-GPU baseline", digits=4, scale=100.0, suffix=" %")]
+             for p in gpu_scale["points"]],
+        )
+    return out
+
+
+def _intra_node(summary):
+    rows = summary.get("intra_node") or []
+    if not rows:
+        return []
+    reference = rows[0]["nvlink_gbps"]
+    out = ["", "### Between the GPUs of one node", "",
+           "Against the NVLink of the GPU model (%s): %s. busbw counts one direction, so it compares with the "
+           "per-direction figure. Algorithm and protocol are NCCL's own choice, from its TUNING log (NCCL_DEBUG=INFO,"
+           " NCCL_DEBUG_SUBSYS=TUNING); '-' where it logged none (send/recv is not tuned)."
+           % (summary.get("gpu_model") or "not recorded",
+              "%g GB/s each way (%s)" % (reference, rows[0]["nvlink_source"]) if reference
+              else rows[0]["nvlink_source"]), ""]
+    out += _table(
+        ["collective", "GPUs", "largest size", "busbw there GB/s", "algo/proto there", "peak busbw GB/s",
+         "of NVLink", "smallest size", "time us", "algo/proto there"],
+        [[r["collective"], r["gpus"], _size_label(r["largest_bytes"]), fmt(r["largest_busbw_gbps"], "-"),
+          "%s/%s" % (r["largest_algo"] or "-", r["largest_proto"] or "-"), fmt(r["peak_busbw_gbps"], "-"),
+          fmt(r["nvlink_fraction"], "-", digits=3, scale=100.0, suffix=" %"), _size_label(r["smallest_bytes"]),
+          fmt(r["smallest_time_us"], "-"), "%s/%s" % (r["smallest_algo"] or "-", r["smallest_proto"] or "-")]
+         for r in rows],
+    )
+    return out
 
 
 def _plot_links(summary, prefix):

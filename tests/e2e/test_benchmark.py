@@ -116,3 +116,27 @@ def test_nodes_2_through_pdsh(prepared: dict[str, str], tmp_path: Path) -> None:
     assert run.rc == 0, run.failure_messages()
     hosts = list(prepared.values())[:2]
     check_run_dir(run_dir, [2], "pdsh", hosts)
+
+
+def test_gpu_sweep_on_one_node(prepared: dict[str, str], tmp_path: Path) -> None:
+    """-e gpus=1,2 on the first node: each configuration in its own folder, 1 and 2 ranks (CPU ranks stand for
+    GPUs in containers), the sweep's efficiency against the 1-rank run; the node sweep's n1 is the full node."""
+    run, run_dir = run_benchmark(tmp_path, "1", gpus="1,2", h200_ranks_per_node=2)
+    assert run.rc == 0, run.failure_messages()
+    host = next(iter(prepared.values()))
+    assert run.hosts_contacted() <= {host, "localhost"}
+    run_json = load_json(run_dir / "run.json")
+    assert run_json["gpu_counts"] == [1, 2] and [c["label"] for c in run_json["configs"]] == ["n1-g1", "n1"]
+    phases = load_jsonl(run_dir / "phases.jsonl")
+    for label in ("n1-g1", "n1"):
+        for phase in ("collectives", "sft"):
+            assert [p["status"] for p in phases if p["phase"] == phase and p.get("label") == label] == ["ok"]
+    assert load_json(run_dir / "sft" / "n1-g1" / "summary.json")["world_size"] == 1
+    assert load_json(run_dir / "sft" / "n1" / "summary.json")["world_size"] == 2
+    assert load_json(run_dir / "nccl" / "n1" / "all_reduce.json")["ranks"] == 2
+    assert (run_dir / "telemetry" / "sft-n1-g1" / f"{host}.summary.json").is_file()
+    summary = load_json(run_dir / "summary.json")
+    sweep = summary["gpu_scaling"]
+    assert sweep["baseline_label"] == "n1-g1" and [p["gpus"] for p in sweep["points"]] == [1, 2]
+    assert sweep["points"][0]["efficiency"] == 1.0 and 0 < sweep["points"][1]["efficiency"] < 10
+    assert "### GPUs inside one node" in (run_dir / "report.md").read_text()

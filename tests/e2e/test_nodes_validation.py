@@ -28,3 +28,22 @@ def test_bad_nodes_rejected_before_any_node(playbook: str, value: str, tmp_path:
     assert not marker.exists(), "the nodes value reached a shell"
     # nothing was created for a run that was never valid
     assert not results.exists() or not any(results.iterdir())
+
+
+# The virtual cluster runs 1 rank per node and has no GPU: gpus accepts 1 only there.
+BAD_GPUS = ["0", "2", "abc", "2,1", "1;touch {marker}"]
+
+
+@pytest.mark.parametrize("value", BAD_GPUS)
+def test_bad_gpus_rejected_before_any_node(value: str, tmp_path: Path) -> None:
+    marker = tmp_path / "x"
+    results = tmp_path / "results"
+    run = run_playbook(REPO / "playbooks" / "benchmark.yml", tmp_path,
+                       {"nodes": "1", "gpus": value.format(marker=marker), "h200_results_dir": str(results)},
+                       timeout=120)
+    assert run.rc != 0, f"gpus={value!r} was accepted"
+    messages = run.failure_messages()
+    assert any(m.startswith("gpus=") and "is not accepted" in m and "from 1 to 1" in m for m in messages), messages
+    assert run.hosts_contacted() <= {"localhost"}, run.hosts_contacted()
+    assert not marker.exists(), "the gpus value reached a shell"
+    assert not results.exists() or not any(results.iterdir())

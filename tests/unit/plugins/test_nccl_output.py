@@ -188,3 +188,38 @@ def test_bad_input_is_named():
         no.parse_nccl_text(None)
     with pytest.raises(no.NcclOutputError, match="must be an object"):
         no.parse_nccl_json("[1, 2]")
+
+
+def test_tuning_log_lines_inside_rows_are_cut_out_and_give_algorithm_and_protocol():
+    """Two H200s, NCCL_DEBUG_SUBSYS=TUNING: the log lines split every row; all 16 rows come back whole."""
+    result = no.parse_nccl_text(text("h200x2_all_reduce_tuning.log"))
+    assert result["complete"] and result["ranks"] == 2 and result["nccl_version"] == "2.28.9"
+    assert [r["size_bytes"] for r in result["rows"]] == [8 * 4**i for i in range(16)]
+    first, last = result["rows"][0], result["rows"][-1]
+    assert (first["root"], first["out_of_place"]["time_us"], first["out_of_place"]["wrong"]) == (-1, 15.16, 0)
+    assert (first["algo"], first["proto"]) == ("RING", "LL")
+    assert (last["size_bytes"], last["out_of_place"]["busbw_gbps"], last["in_place"]["busbw_gbps"]) == (
+        8589934592, 348.06, 348.62)
+    assert (last["algo"], last["proto"]) == ("RING", "SIMPLE")
+    assert result["peak_busbw_gbps"] == 348.06 and result["wrong_total"] == 0 and result["failures"] == []
+
+
+def test_tuning_bytes_of_one_rank_match_all_gather_rows():
+    """all_gather logs one rank's part (size / ranks); the 0-count row has no choice logged."""
+    result = no.parse_nccl_text(text("h200x2_all_gather_tuning.log"))
+    rows = {r["size_bytes"]: r for r in result["rows"]}
+    assert (rows[32]["algo"], rows[32]["proto"]) == ("RING", "LL")
+    assert (rows[8589934592]["algo"], rows[8589934592]["proto"]) == ("RING", "SIMPLE")
+    assert rows[0]["algo"] is None and result["peak_busbw_gbps"] == 297.83
+
+
+def test_log_segment_with_unknown_host_and_srun_labels():
+    """Without "# Rank" lines a log line is cut only where it starts a word; srun labels around it go too."""
+    out = ("#  size count type redop root time algbw busbw #wrong time algbw busbw #wrong\n"
+           " 0:        8     2  float  sum  -1 node-a:1:2 [0] NCCL INFO AllReduce: 8 Bytes -> Algo TREE proto LL128"
+           " channel{Lo..Hi}={0..0}\n 0:  10.0  0.00  0.00  0  11.0  0.00  0.00  0\n"
+           " 0: node-a:1:2 [0] NCCL WARN NET/IB : Got completion with error\n")
+    result = no.parse_nccl_text(out)
+    assert len(result["rows"]) == 1 and result["rows"][0]["out_of_place"]["time_us"] == 10.0
+    assert (result["rows"][0]["algo"], result["rows"][0]["proto"]) == ("TREE", "LL128")
+    assert any("NCCL WARN NET/IB" in line for line in result["failures"])

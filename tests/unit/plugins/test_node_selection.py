@@ -64,3 +64,47 @@ def test_sweep_example_in_the_message_fits_the_range():
         ns.parse_node_counts("0", 8)
     with pytest.raises(ns.NodeSelectionError, match=r"e\.g\. nodes=1,2,4,6$"):
         ns.parse_node_counts("0", 6)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1,2", [1, 2]), ("2", [2]), (1, [1]), ("1,2,4,8", [1, 2, 4, 8])])
+def test_gpu_counts_accepted(value, expected):
+    assert ns.parse_gpu_counts(value, 8) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "9", "2,1", "1,1", "", "1.5", "1;touch /tmp/x", "9" * 5000, True, None])
+def test_gpu_counts_rejected_name_gpus_and_the_range(value):
+    with pytest.raises(ns.NodeSelectionError) as err:
+        ns.parse_gpu_counts(value, 8)
+    message = str(err.value)
+    assert message.startswith("gpus=") and "is not accepted" in message and "from 1 to 8" in message
+    assert "h200_gpus_per_node" in message and "gpus=1,2,4,8" in message
+
+
+def test_gpu_counts_need_gpus_or_ranks_on_the_node():
+    with pytest.raises(ns.NodeSelectionError, match="from 1 to 0"):
+        ns.parse_gpu_counts("1", 0)
+
+
+def test_labels_round_trip():
+    assert ns.config_label(2) == "n2" and ns.config_label(1, 2, 8) == "n1-g2" and ns.config_label(1, 8, 8) == "n1"
+    assert ns.parse_config_label("n1-g2") == (1, 2, None)
+    assert ns.parse_config_label("n2-ring") == (2, None, "ring")
+    assert ns.parse_config_label("n8") == (8, None, None)
+    assert ns.parse_config_label("weak") is None and ns.parse_config_label("n1-2") is None
+
+
+def test_sweep_configs_gpu_subsets_first_and_the_full_node_once():
+    configs = ns.sweep_configs([1, 2], [1, 2, 4, 8], gpus_per_node=8, ranks_per_node=8)
+    assert [(c["label"], c["nodes"], c["gpus"], c["ranks_per_node"], c["sweep"]) for c in configs] == [
+        ("n1-g1", 1, 1, 1, "gpus"), ("n1-g2", 1, 2, 2, "gpus"), ("n1-g4", 1, 4, 4, "gpus"),
+        ("n1", 1, 8, 8, "nodes"), ("n2", 2, 8, 8, "nodes")]
+    # without 1 in the node sweep the whole node is measured as the GPU sweep's last point
+    configs = ns.sweep_configs([2], [1, 2], gpus_per_node=2, ranks_per_node=2)
+    assert [(c["label"], c["sweep"]) for c in configs] == [("n1-g1", "gpus"), ("n1", "gpus"), ("n2", "nodes")]
+    # no GPU sweep: the node counts as before
+    assert [c["label"] for c in ns.sweep_configs([1, 2, 4], [], 8, 8)] == ["n1", "n2", "n4"]
+
+
+def test_sweep_configs_on_cpu_count_ranks():
+    configs = ns.sweep_configs([1], [1, 2], gpus_per_node=0, ranks_per_node=2)
+    assert [(c["label"], c["gpus"], c["ranks_per_node"]) for c in configs] == [("n1-g1", 0, 1), ("n1", 0, 2)]

@@ -15,6 +15,8 @@ from ansible_collections.spectrumx.h200_benchmark.plugins.plugin_utils import re
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "results"
 SWEEP, ALONE, CPU = "20261129-031500-n1-2-4", "20261129-050000-n2", "20261129-060000-n1-2"
+# A real run: benchmark.yml -e gpus=1,2 on the two-GPU H200 machine (telemetry cut to the SFT phases).
+GPU_SWEEP = "20261129-230906-n1-g1-2"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -23,7 +25,7 @@ def results(tmp_path_factory):
     """A copy of the results tree, with the report written into each run directory."""
     root = tmp_path_factory.mktemp("results")
     shutil.copytree(DATA, root, dirs_exist_ok=True)
-    for run in (SWEEP, ALONE, CPU):
+    for run in (SWEEP, ALONE, CPU, GPU_SWEEP):
         report.write_report(str(root / run), line_rate_gbps=800, results_root=str(root))
     return root
 
@@ -124,7 +126,7 @@ def test_cpu_run_failed_pieces_and_mfu(results):
     assert summary["latency_us"] is None
     text = (results / CPU / "report.md").read_text()
     assert "n/a (CPU: no peak)" in text and "phase failed: torchrun exited 1" in text
-    assert "| 1 | failed: workload failed: out of memory" in text
+    assert "| 1 | - | failed: workload failed: out of memory" in text
 
 
 def test_plots_exist_and_are_png(results):
@@ -203,3 +205,62 @@ def test_a_phase_not_asked_for_is_not_reported_missing(tmp_path):
     (run_dir / "run.json").write_text(json.dumps(dict(run, phases=["nccl", "sft", "report"])))
     report.write_report(str(run_dir), line_rate_gbps=800, results_root=str(tmp_path))
     assert {c["status"] for c in summary_of(tmp_path, SWEEP)["collectives"]} == {"missing"}
+
+
+def test_gpu_sweep_scaling_inside_one_node(results):
+    summary = summary_of(results, GPU_SWEEP)
+    gpus = summary["gpu_scaling"]
+    assert gpus["baseline_label"] == "n1-g1" and gpus["reason"] is None
+    assert [(p["gpus"], p["label"], round(p["tokens_per_s_per_gpu"])) for p in gpus["points"]] == [
+        (1, "n1-g1", 77920), (2, "n1", 77256)]
+    assert round(gpus["points"][1]["efficiency"] * 100, 2) == 99.15
+    # the node sweep is the whole node only: its baseline is the 2-GPU run
+    assert [p["nodes"] for p in summary["scaling"]] == [1]
+    assert summary["scaling_baseline"]["tokens_per_s_per_gpu"] == gpus["points"][1]["tokens_per_s_per_gpu"]
+
+
+def test_gpu_subset_utilisation_counts_only_the_gpus_it_ran_on(results):
+    """GPU 1 sat at 0 % while the 1-GPU configuration trained on GPU 0: it must not halve the figure."""
+    runs = {r["label"]: r for r in summary_of(results, GPU_SWEEP)["sft_runs"]}
+    assert round(runs["n1-g1"]["gpu_util_mean"], 1) == 96.2 and runs["n1-g1"]["gpu_util_samples"] == 13
+    assert round(runs["n1"]["gpu_util_mean"], 1) == 96.0
+    util = target(summary_of(results, GPU_SWEEP), "gpu_utilisation")
+    assert util["pass"] is True and "nodes=1" in util["note"]  # judged on the whole node, not the subset
+
+
+def test_collectives_between_the_gpus_of_one_node_against_nvlink(results):
+    summary = summary_of(results, GPU_SWEEP)
+    assert summary["gpu_model"] == "NVIDIA H200"
+    rows = {r["collective"]: r for r in summary["intra_node"]}
+    assert set(rows) == {"all_reduce", "all_gather", "reduce_scatter", "alltoall", "sendrecv"}
+    ar = rows["all_reduce"]
+    assert (ar["largest_bytes"], ar["largest_busbw_gbps"], ar["largest_algo"], ar["largest_proto"]) == (
+        8589934592, 348.06, "RING", "SIMPLE")
+    assert (ar["smallest_bytes"], ar["smallest_time_us"], ar["smallest_algo"], ar["smallest_proto"]) == (
+        8, 15.16, "RING", "LL")
+    assert ar["nvlink_gbps"] == 450.0 and round(ar["nvlink_fraction"], 3) == 0.773
+    assert rows["sendrecv"]["smallest_algo"] is None  # NCCL does not tune send/recv
+    assert rows["all_gather"]["smallest_bytes"] == 32  # the 0-byte row is not a message size
+    # 1-GPU collectives are listed with their GPU count, never in the NVLink table
+    one = [c for c in summary["collectives"] if c["gpus"] == 1]
+    assert len(one) == 5 and all(c["ranks"] == 1 for c in one)
+    text = (results / GPU_SWEEP / "report.md").read_text()
+    assert "### Between the GPUs of one node" in text and "450 GB/s each way" in text
+    assert "| all_reduce | 2 | 8G | 348.1 | RING/SIMPLE | 348.1 | 77.3 % | 8 | 15.16 | RING/LL |" in text
+    assert "### GPUs inside one node" in text and "| 2 | n1 | 77,256 | 99.15 % |" in text
+    assert (results / GPU_SWEEP / "plots" / "scaling_gpus.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_skipped_configuration_keeps_its_reason(tmp_path):
+    """A phase recorded skipped (too few nodes passed preflight) is reported with its reason, not 'not run'."""
+    run = tmp_path / "20261129-100000-n2"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({
+        "run_id": run.name, "counts": [2], "phases": ["nccl", "sft", "report"], "collectives": ["all_reduce"],
+        "configs": [{"nodes": 2, "gpus": 8, "ranks_per_node": 8, "label": "n2", "sweep": "nodes"}]}))
+    (run / "phases.jsonl").write_text("".join(json.dumps({
+        "phase": phase, "nodes": 2, "label": "n2", "status": "skipped",
+        "reason": "only 1 nodes passed preflight: hgx-0001"}) + "\n" for phase in ("collectives", "sft")))
+    summary, _collectives, _telemetry = report.build_summary(str(run))
+    assert summary["collectives"][0]["reason"] == "phase skipped: only 1 nodes passed preflight: hgx-0001"
+    assert summary["sft_runs"][0]["reason"] == "phase skipped: only 1 nodes passed preflight: hgx-0001"

@@ -104,3 +104,46 @@ def test_collectives_accepts_the_deepspeed_launchers_local_rank_argument():
 
     args = collectives.parse_args(["--out", "/tmp/out.json", "--local_rank=3"])
     assert args.local_rank == 3
+
+
+SEVEN, THIRTEEN = 6_738_415_616, 13_015_864_320
+H200_BYTES = 143771 * 2**20  # what torch reports as the H200's total memory
+
+
+@pytest.mark.parametrize(("checkpointed", "measured_gb"), [(32, 70.7), (16, 131.7)])
+def test_zero3_memory_model_matches_the_h200_measurements(checkpointed: int, measured_gb: float) -> None:
+    """llama2-7b on two H200s, 8x4096 tokens per micro-batch: the peaks the model was calibrated on (ANCHORS)."""
+    predicted = presets.zero3_peak_bytes(SEVEN, 2, 4096, 32, 8 * 4096, checkpointed) / 1e9
+    assert abs(predicted - measured_gb) / measured_gb < 0.02
+
+
+def test_zero3_memory_model_predicts_the_out_of_memory_and_the_planned_runs() -> None:
+    # 8 of 32 layers checkpointed ran out of memory on the H200
+    assert presets.zero3_peak_bytes(SEVEN, 2, 4096, 32, 8 * 4096, 8) > H200_BYTES
+    # the plans measured through benchmark.yml on 2026-11-29: 126.9 GB (7B) and 135.3 GB (13B) peak
+    assert abs(presets.zero3_peak_bytes(SEVEN, 2, 4096, 32, 4 * 4096, 0) / 1e9 - 126.9) < 2.0
+    assert abs(presets.zero3_peak_bytes(THIRTEEN, 2, 5120, 40, 4 * 4096, 32) / 1e9 - 135.3) < 2.0
+
+
+def test_tuned_plans_zero3_from_the_gpu_memory() -> None:
+    seven = presets.tuned("llama2-7b", SEVEN, 2, "cuda", hidden=4096, layers=32, gpu_bytes=H200_BYTES)
+    assert (seven.zero_stage, seven.offload, seven.micro_batch_size, seven.grad_accum, seven.checkpoint_layers) == (
+        3, "none", 4, 16, 0)
+    assert "predicted peak 127 GB" in seven.notes[0]
+    thirteen = presets.tuned("llama2-13b", THIRTEEN, 2, "cuda", hidden=5120, layers=40, gpu_bytes=H200_BYTES)
+    assert (thirteen.offload, thirteen.micro_batch_size, thirteen.checkpoint_layers) == ("none", 4, 32)
+    # an 80 GB GPU cannot hold 13B's state on 2 GPUs: the optimizer goes to the CPU as before
+    small = presets.tuned("llama2-13b", THIRTEEN, 2, "cuda", hidden=5120, layers=40, gpu_bytes=80e9)
+    assert small.offload == "optimizer"
+    # 1 GPU (offload) and 8 GPUs (ZeRO-2) keep their measured settings; unknown memory keeps the fixed choice
+    assert presets.tuned("llama2-7b", SEVEN, 1, "cuda", 4096, 32, H200_BYTES).offload == "optimizer"
+    assert presets.tuned("llama2-7b", SEVEN, 8, "cuda", 4096, 32, H200_BYTES).zero_stage == 2
+    assert presets.tuned("llama2-7b", SEVEN, 2, "cuda").checkpoint_layers == -1
+
+
+def test_plan_prefers_fewer_checkpointed_layers_then_the_larger_micro_batch() -> None:
+    plan = presets.plan_zero3(SEVEN, 4, 4096, 32, 4096, H200_BYTES)
+    assert plan[:2] == (4, 0)  # 8x4096 would need checkpointing
+    huge = presets.plan_zero3(SEVEN, 8, 4096, 32, 4096, 1e12)
+    assert huge[:2] == (8, 0)
+    assert presets.plan_zero3(THIRTEEN, 1, 5120, 40, 4096, H200_BYTES) is None

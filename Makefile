@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .cache/collections/ansible_collections/spectrumx/h200_benchmark
 NODES ?= 2
 
-.PHONY: setup demo test unit lint sanity molecule e2e images cluster-up cluster-down clean
+.PHONY: setup demo test unit lint sanity molecule e2e images cluster-up cluster-down clean scaling-plan
 
 $(VENV)/.installed: requirements/*.txt
 	python3 -m venv $(VENV)
@@ -61,6 +61,11 @@ e2e: cluster-up
 
 test: setup
 	bash tests/run_all.sh
+
+# The planning table of the owners' configurations (docs/scaling-model.md), from the scaling model alone.
+scaling-plan: setup
+	PYTHONPATH=files:.cache/collections $(PY) benchmarks/scaling_plan.py --json benchmarks/results/scaling_plan.json \
+	  > docs/scaling-plan.md
 
 clean:
 	rm -rf .cache results

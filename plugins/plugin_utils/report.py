@@ -24,6 +24,7 @@ import re
 
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import node_selection
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import scaling_model
 
 DEFAULT_TARGETS = {
     "gpu_util_pct": 90.0,
@@ -438,12 +439,80 @@ def read_sft(run_dir, run, phases, telemetry):
             "mfu_with_attention", "peak_mem_gb", "loss_first", "loss_last", "flops_convention", "timed_steps",
         ):
             entry[key] = summary.get(key) if isinstance(summary, dict) and entry["status"] == "ok" else None
+        entry["comm_config"] = _comm_config(summary) if entry["status"] == "ok" else None
         if entry["status"] == "ok" and entry["mfu"] is None:
             entry["mfu_reason"] = "CPU: no peak" if entry["device"] == "cpu" else "not reported by the workload"
         else:
             entry["mfu_reason"] = None if entry["status"] == "ok" else entry["status"]
         entries.append(entry)
     return sorted(entries, key=lambda e: (e["nodes"], e["gpus"] or 10**6))
+
+
+def _comm_config(summary):
+    """What the scaling model needs of an SFT run: parameters, ZeRO stage, step shape, buckets, overlap."""
+    zero = (summary.get("deepspeed_config") or {}).get("zero_optimization") or {}
+    return {"n_params": summary.get("n_params"), "zero_stage": summary.get("zero_stage"),
+            "grad_accum": summary.get("grad_accum"), "micro_batch_size": summary.get("micro_batch_size"),
+            "seq_len": summary.get("seq_len"), "reduce_bucket": zero.get("reduce_bucket_size"),
+            "prefetch_bucket": zero.get("stage3_prefetch_bucket_size"), "overlap_comm": zero.get("overlap_comm")}
+
+
+def _rows_by_op(collectives, nodes, gpus):
+    """nccl rows [(size, out-of-place time us)] per collective of one configuration, and its rank count."""
+    rows, ranks = {}, None
+    for e in collectives:
+        if e["nodes"] == nodes and e["gpus"] == gpus and not e["variant"] and e["status"] == "ok" and e["rows"]:
+            rows[e["collective"]] = [(r.get("size_bytes"), (r.get("out_of_place") or {}).get("time_us"))
+                                     for r in e["rows"]]
+            ranks = e["ranks"] or ranks
+    return rows, ranks
+
+
+def _predict_point(base, point, collectives):
+    """The predicted efficiency range of one SFT configuration against its baseline, or why there is none."""
+    config = point["comm_config"] or {}
+    try:
+        plan = scaling_model.collectives_per_step(config.get("n_params"), config.get("zero_stage"),
+                                                  config.get("grad_accum"), config.get("reduce_bucket"),
+                                                  config.get("prefetch_bucket"))
+        tokens = config["micro_batch_size"] * config["seq_len"] * config["grad_accum"]
+        step_1 = tokens / base["tokens_per_s_per_gpu"]
+        comm = []
+        for entry in (base, point):
+            ranks = entry["world_size"] or 1
+            if ranks < 2:
+                comm.append((0.0, []))
+                continue
+            rows, _measured_ranks = _rows_by_op(collectives, entry["nodes"], entry["gpus"])
+            comm.append(scaling_model.communication_s(plan, rows, ranks))
+        low, high = scaling_model.predict(step_1, comm[0][0], comm[1][0], bool(config.get("overlap_comm")))
+    except (scaling_model.ScalingModelError, KeyError, TypeError, ZeroDivisionError) as exc:
+        return {"reason": "not predicted: %s" % exc}
+    return {"predicted_low": low, "predicted_high": high, "step_s_baseline": step_1, "comm_s_baseline": comm[0][0],
+            "comm_s": comm[1][0], "terms": comm[1][1],
+            "dominant": scaling_model.dominant(max(step_1 - comm[0][0], 0.0), comm[1][1]), "reason": None}
+
+
+def predictions(sft, scale, gpu_scale, collectives):
+    """Predicted beside measured for every point of both sweeps (module_utils/scaling_model.py)."""
+    ok = {e["label"]: e for e in sft if e["status"] == "ok" and e["tokens_per_s_per_gpu"]}
+    out = []
+    sweeps = [("nodes", scale["points"], "nodes", node_selection.config_label(1))]
+    if gpu_scale:
+        sweeps.append(("gpus", gpu_scale["points"], "gpus", gpu_scale["baseline_label"]))
+    for sweep, points, key, base_label in sweeps:
+        base = ok.get(base_label)
+        for p in points:
+            label = p.get("label") or node_selection.config_label(p["nodes"])
+            point = ok.get(label)
+            if point is None or base is None or point is base:
+                continue
+            entry = {"sweep": sweep, "count": p[key], "label": label, "measured": p["efficiency"]}
+            entry.update(_predict_point(base, point, collectives))
+            entry["verdict"] = (None if entry["reason"] else
+                                scaling_model.verdict(p["efficiency"], entry["predicted_low"], entry["predicted_high"]))
+            out.append(entry)
+    return out
 
 
 def _stored_baseline(run_dir, results_root, like):
@@ -665,6 +734,7 @@ def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, 
         "scaling_baseline": scale["baseline"],
         "scaling_reason": scale["reason"],
         "gpu_scaling": gpu_scale,
+        "prediction": predictions(sft, scale, gpu_scale, collectives),
         "gpu_counts": run.get("gpu_counts") or [],
         "gpu_model": _gpu_model(hosts),
         "intra_node": intra_node(collectives, _gpu_model(hosts)),

@@ -317,6 +317,7 @@ def markdown(summary):
              for p in summary["scaling"]],
         )
     out += _gpu_sweep(summary.get("gpu_scaling"))
+    out += _prediction(summary.get("prediction") or [])
     out += _plot_links(summary, "scaling")
     out += ["", "## GPU utilisation over time", ""]
     util_plots = [p for p in summary.get("plots", []) if os.path.basename(p).startswith("gpu_util_")]
@@ -365,6 +366,23 @@ def _gpu_sweep(gpu_scale):
               fmt(p["efficiency"], "no 1-GPU baseline", digits=4, scale=100.0, suffix=" %")]
              for p in gpu_scale["points"]],
         )
+    return out
+
+
+def _prediction(rows):
+    if not rows:
+        return []
+    out = ["", "### Predicted from the measured parts", "",
+           "What each point should reach given the baseline's step and the collectives measured at both counts "
+           "(docs/scaling-model.md): low = no overlap of communication with compute, high = full overlap.", ""]
+    out += _table(
+        ["sweep", "count", "measured", "predicted", "communication s per step", "dominant", "verdict"],
+        [[r["sweep"], r["count"], fmt(r["measured"], "-", digits=4, scale=100.0, suffix=" %"),
+          "n/a (%s)" % r["reason"] if r["reason"] else "%s - %s" % (
+              fmt(r["predicted_low"], digits=4, scale=100.0, suffix=" %"),
+              fmt(r["predicted_high"], digits=4, scale=100.0, suffix=" %")),
+          fmt(r.get("comm_s"), "-", digits=3), r.get("dominant") or "-", r["verdict"] or "-"] for r in rows],
+    )
     return out
 
 

@@ -104,6 +104,11 @@ def test_sweep_through_slurm(prepared: dict[str, str], tmp_path: Path) -> None:
     for n in (2, 4):
         eff = points[n]["efficiency"]  # a fraction of the 1-node per-rank throughput
         assert eff is not None and 0 < eff < 10, points[n]
+    # the scaling model's prediction beside each measured point (docs/scaling-model.md)
+    predicted = {p["count"]: p for p in summary["prediction"] if p["sweep"] == "nodes"}
+    assert set(predicted) == {2, 4}, summary["prediction"]
+    for p in predicted.values():
+        assert p["reason"] is None and 0 < p["predicted_low"] <= p["predicted_high"] <= 1 and p["verdict"], p
     # 920 Gbps cannot be met on 2x400GbE: the target row says so against the 800 Gb/s line rate
     busbw = [t for t in summary["targets"] if t["name"] == "bus_bandwidth"]
     assert summary["line_rate_gbps"] == 800

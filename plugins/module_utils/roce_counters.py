@@ -13,7 +13,9 @@ Counter names are the Linux kernel's: ``/sys/class/infiniband/DEV/ports/N/counte
 
 A snapshot's ``values`` is flat: ``"mlx5_0/1/hw_counters/np_cnp_sent"`` and
 ``"ethtool/eth2/rx_prio3_pause"``. A counter that does not exist is missing from ``values`` and
-named in ``absent``; it is never reported as 0.
+named in ``absent``; it is never reported as 0. So is a counter file that cannot be read or does not
+hold a non-negative integer (the reason names the file). Bytes that are not UTF-8 are replaced and
+named, with the file's path, in ``input_warnings``. Every value is an integer: the results are strict JSON.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -55,75 +57,122 @@ class CounterError(ValueError):
     """Bad input to the counter functions (named in the message)."""
 
 
-def _read(path):
+def decode_text(data, what, warnings):
+    """Text of ``data`` (bytes, or str that may hold ``surrogateescape``d bytes); bytes that are not UTF-8 are
+    replaced and named, with ``what``, in ``warnings``."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+            return data
+        except UnicodeEncodeError:
+            data = data.encode("utf-8", "surrogatepass")
     try:
-        with open(path) as handle:
-            return handle.read().strip()
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        warnings.append("%s: bytes that are not UTF-8 replaced (the first at byte %d)" % (what, exc.start))
+        return data.decode("utf-8", "replace")
+
+
+def _read(path, warnings):
+    """``(text, error)``: the stripped content of a sysfs file, or None and why it could not be read."""
+    try:
+        with open(path, "rb") as handle:
+            return decode_text(handle.read(), path, warnings).strip(), None
+    except (IOError, OSError) as exc:
+        return None, exc.strerror or str(exc)
+
+
+def _counter_value(text):
+    """A counter's value: a non-negative integer of at most 30 digits (a longer one is damage), else None."""
+    if text is None or len(text) > 30:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def _listdir(path, warnings):
+    """Sorted names in ``path`` (None when it cannot be listed); a name that is not UTF-8 is left out and named:
+    the kernel names devices and counters in ASCII, and such a name could not be written as JSON."""
+    try:
+        names = sorted(os.listdir(path))
     except (IOError, OSError):
         return None
+    kept = []
+    for name in names:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            warnings.append("%s: entry %r is not UTF-8, left out" % (path, shown))
+            continue
+        kept.append(name)
+    return kept
 
 
-def _listdir(path):
-    try:
-        return sorted(os.listdir(path))
-    except (IOError, OSError):
-        return None
-
-
-def snapshot_sysfs(sysfs_root="/"):
+def read_sysfs(sysfs_root="/"):
     """Read every counter of every RDMA device port under ``sysfs_root``.
 
-    Returns ``(values, ports, absent)``: flat counter values (int), the ports with their state,
-    and what was not there (``{"what", "reason"}``).
+    Returns ``{"values", "ports", "absent", "input_warnings"}``: flat counter values (int), the ports with
+    their state, what was not there or not readable (``{"what", "reason"}``), and the damage read around.
     """
     base = os.path.join(sysfs_root, IB_CLASS)
-    values, ports, absent = {}, [], []
-    devices = [d for d in _listdir(base) or [] if not d.startswith(".")] if os.path.isdir(base) else None
+    values, ports, absent, warnings = {}, [], [], []
+    snapshot = {"values": values, "ports": ports, "absent": absent, "input_warnings": warnings}
+    listed = _listdir(base, warnings) if os.path.isdir(base) else None
+    devices = None if listed is None else [d for d in listed if not d.startswith(".")]
     if not devices:
         reason = "%s does not exist" % base if devices is None else "%s has no RDMA devices" % base
         absent.append({"what": "rdma devices", "reason": reason})
-        return values, ports, absent
+        return snapshot
     for device in devices:
-        port_names = _listdir(os.path.join(base, device, "ports")) or []
+        port_names = _listdir(os.path.join(base, device, "ports"), warnings) or []
         for port in port_names:
             port_dir = os.path.join(base, device, "ports", port)
-            ports.append(
-                {
-                    "device": device,
-                    "port": port,
-                    "state": _read(os.path.join(port_dir, "state")),
-                    "phys_state": _read(os.path.join(port_dir, "phys_state")),
-                    "link_layer": _read(os.path.join(port_dir, "link_layer")),
-                    "rate": _read(os.path.join(port_dir, "rate")),
-                }
-            )
+            entry = {"device": device, "port": port}
+            for attribute in ("state", "phys_state", "link_layer", "rate"):
+                entry[attribute] = _read(os.path.join(port_dir, attribute), warnings)[0]
+            ports.append(entry)
             for counter_dir in COUNTER_DIRS:
-                names = _listdir(os.path.join(port_dir, counter_dir))
+                names = _listdir(os.path.join(port_dir, counter_dir), warnings)
                 if names is None:
                     absent.append({"what": "%s/%s/%s" % (device, port, counter_dir), "reason": "directory not present"})
                     continue
                 for name in names:
                     if name in NOT_COUNTERS:
                         continue
-                    text = _read(os.path.join(port_dir, counter_dir, name))
-                    try:
-                        values["%s/%s/%s/%s" % (device, port, counter_dir, name)] = int(text)
-                    except (TypeError, ValueError):
-                        continue  # unreadable (permission) or not a number
-    return values, ports, absent
+                    key = "%s/%s/%s/%s" % (device, port, counter_dir, name)
+                    path = os.path.join(port_dir, counter_dir, name)
+                    text, error = _read(path, warnings)
+                    value = _counter_value(text)
+                    if value is not None:
+                        values[key] = value
+                    elif error is not None:
+                        absent.append({"what": key, "reason": "cannot read %s: %s" % (path, error)})
+                    else:
+                        absent.append({"what": key, "reason": "%s holds %r, not a counter value" % (path, text[:40])})
+    return snapshot
+
+
+def snapshot_sysfs(sysfs_root="/"):
+    """``(values, ports, absent)`` of :func:`read_sysfs` (which also returns ``input_warnings``)."""
+    snapshot = read_sysfs(sysfs_root)
+    return snapshot["values"], snapshot["ports"], snapshot["absent"]
 
 
 def parse_ethtool_stats(text):
-    """``ethtool -S IFACE`` output -> ``{name: int}`` (the ``NIC statistics:`` header is skipped)."""
+    """``ethtool -S IFACE`` output -> ``{name: int}`` (the ``NIC statistics:`` header is skipped; a value that is
+    not a non-negative integer is not a counter: ethtool prints unsigned 64-bit values)."""
     stats = {}
     for line in text.splitlines():
         name, sep, value = line.strip().partition(":")
         if not sep:
             continue
-        try:
-            stats[name.strip()] = int(value.strip())
-        except ValueError:
-            continue
+        value = _counter_value(value.strip())
+        if value is not None:
+            stats[name.strip()] = value
     return stats
 
 

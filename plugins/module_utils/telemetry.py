@@ -10,6 +10,11 @@ which metric or device was not measured and why. A metric never measured is null
 
 GPU utilisation is NVML's ``utilization.gpu`` (time with any kernel running); SM activity and
 tensor activity come from NVML GPM (Hopper and later) and are null where GPM is not available.
+
+A damaged samples file is read, not trusted: bytes that are not UTF-8 are replaced, a last line cut off
+by a crash is skipped and counted (``skipped_lines``), both named with the file's path in
+``input_warnings``; a value of the wrong type is not a measurement; NaN and infinities are null, so the
+summary is always strict JSON.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import math
 import subprocess
 
 GPU_METRICS = ("util_pct", "sm_active_pct", "tensor_active_pct", "power_w", "sm_clock_mhz", "mem_used_mib", "temp_c")
@@ -28,48 +34,142 @@ SLOWDOWN_REASONS = ("hw_slowdown", "sw_thermal_slowdown", "hw_thermal_slowdown",
 
 
 class TelemetryError(ValueError):
-    """The samples file cannot be read."""
+    """The samples file cannot be read (the message names the file)."""
 
 
-def read_jsonl(text):
-    """Records of a samples file; a last line cut off by a crash is skipped, any other bad line is an error."""
-    records = []
+def finite(value):
+    """``value`` with every float that is not finite (NaN, inf) replaced by None, through lists and dicts."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return dict((k, finite(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
+
+
+def strict_json(value, **kwargs):
+    """JSON text of ``value`` that any parser reads: NaN and infinities are written as null."""
+    return json.dumps(finite(value), allow_nan=False, **kwargs)
+
+
+def _decode(data, name, warnings):
+    """Text of ``data`` (bytes or str); bytes that are not UTF-8 are replaced and named in ``warnings``."""
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            return bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            warnings.append("%s: bytes that are not UTF-8 replaced (the first at byte %d)" % (name, exc.start))
+            return bytes(data).decode("utf-8", "replace")
+    if not isinstance(data, str):
+        raise TelemetryError("%s: telemetry samples must be text, got %s" % (name, type(data).__name__))
+    return data
+
+
+def read_samples(data, path=None):
+    """Records of a samples file, and what was wrong with it.
+
+    ``data`` is str, or bytes as read from ``path``. Returns ``{"records", "skipped_lines",
+    "input_warnings"}``. A last line cut off by a crash is skipped and counted; any other line that is
+    not JSON raises TelemetryError naming ``path`` and the line: the sampler writes whole lines, so it
+    is not the sampler's file. A line that is JSON but not an object is not a record.
+    """
+    name = path or "telemetry samples"
+    warnings = []
+    text = _decode(data, name, warnings)
+    records, skipped = [], 0
     lines = text.splitlines()
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except ValueError as exc:
+            # NaN and Infinity (Python's json writes them by default) are no measurement
+            record = json.loads(line, parse_constant=lambda constant: None)
+        except (ValueError, RecursionError) as exc:
             if number == len(lines):
-                break  # the sampler was killed while writing its last line
-            raise TelemetryError("line %d of the telemetry samples is not JSON: %r" % (number, line[:120])) from exc
+                # the sampler was killed while writing its last line
+                skipped += 1
+                warnings.append("%s: last line (%d) cut off, skipped: %r" % (name, number, line[:80]))
+                break
+            raise TelemetryError(
+                "%s: line %d of the telemetry samples is not JSON: %r" % (name, number, line[:120])
+            ) from exc
         if isinstance(record, dict):
             records.append(record)
-    return records
+    return {"records": records, "skipped_lines": skipped, "input_warnings": warnings}
+
+
+def read_jsonl(text, path=None):
+    """Records of a samples file (see :func:`read_samples`, which also says what was skipped)."""
+    return read_samples(text, path)["records"]
+
+
+def summarize_samples(data, path=None):
+    """:func:`summarize` of a samples file's content, with its ``skipped_lines`` and ``input_warnings``."""
+    loaded = read_samples(data, path)
+    summary = summarize(loaded["records"])
+    summary["skipped_lines"] = loaded["skipped_lines"]
+    summary["input_warnings"] = loaded["input_warnings"]
+    return summary
+
+
+def _number(value):
+    """A finite float of a sampled value; None for null, booleans, text and anything not finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _rounded(value):
+    value = round(value, 3)
+    return value if math.isfinite(value) else None
 
 
 def stats(values):
-    """``{"mean", "median", "max", "n"}`` of the numbers in ``values`` (None ignored); all null when none."""
-    numbers = sorted(float(v) for v in values if v is not None and not isinstance(v, bool))
+    """``{"mean", "median", "max", "n"}`` of the numbers in ``values`` (None and non-numbers ignored); all null
+    when none."""
+    numbers = sorted(n for n in (_number(v) for v in values) if n is not None)
     if not numbers:
         return {"mean": None, "median": None, "max": None, "n": 0}
     middle = len(numbers) // 2
     median = numbers[middle] if len(numbers) % 2 else (numbers[middle - 1] + numbers[middle]) / 2.0
     return {
-        "mean": round(sum(numbers) / len(numbers), 3),
-        "median": round(median, 3),
-        "max": round(numbers[-1], 3),
+        "mean": _rounded(sum(numbers) / len(numbers)),  # the sum of huge values can overflow to inf
+        "median": _rounded(median),
+        "max": _rounded(numbers[-1]),
         "n": len(numbers),
     }
+
+
+def _dicts(value):
+    """The objects of a list read from a sample; anything else in their place is not a measurement."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _throttle_counts(gpu_samples):
     counts = {}
     for sample in gpu_samples:
-        for reason in sample.get("throttle") or []:
-            counts[reason] = counts.get(reason, 0) + 1
+        reasons = sample.get("throttle")
+        for reason in reasons if isinstance(reasons, list) else []:
+            if isinstance(reason, str):
+                counts[reason] = counts.get(reason, 0) + 1
     return dict(sorted(counts.items()))
+
+
+def _gpu_order(index):
+    """Sort key of GPU indexes kept as strings: numbers in numeric order, then anything else."""
+    return (0, int(index), index) if index.isdecimal() and len(index) < 10 else (1, 0, index)
+
+
+def _duration(samples):
+    if len(samples) < 2:
+        return None
+    first, last = _number(samples[0].get("t")), _number(samples[-1].get("t"))
+    return None if first is None or last is None else _rounded(last - first)
 
 
 def summarize(records):
@@ -87,7 +187,7 @@ def summarize(records):
         "interval_s": start.get("interval_s") if start else None,
         "started": samples[0].get("ts") if samples else None,
         "ended": samples[-1].get("ts") if samples else None,
-        "duration_s": round(samples[-1]["t"] - samples[0]["t"], 3) if len(samples) > 1 else None,
+        "duration_s": _duration(samples),
         "stopped_by": stop.get("reason") if stop else None,
         "gpus": {},
         "overall": {},
@@ -99,10 +199,10 @@ def summarize(records):
         absent.append({"what": "telemetry", "reason": "the sampler wrote no start record (it did not run)"})
     per_gpu = {}
     for sample in samples:
-        for gpu in sample.get("gpus") or []:
+        for gpu in _dicts(sample.get("gpus")):
             per_gpu.setdefault(str(gpu.get("index")), []).append(gpu)
-    gpm_reasons = dict((str(g.get("index")), g.get("gpm_reason")) for g in (start or {}).get("gpus") or [])
-    for index in sorted(per_gpu, key=lambda i: int(i) if i.isdigit() else i):
+    gpm_reasons = dict((str(g.get("index")), g.get("gpm_reason")) for g in _dicts((start or {}).get("gpus")))
+    for index in sorted(per_gpu, key=_gpu_order):
         gpu_samples = per_gpu[index]
         entry = dict((metric, stats(s.get(metric) for s in gpu_samples)) for metric in GPU_METRICS)
         entry["throttle_seen"] = _throttle_counts(gpu_samples)
@@ -118,10 +218,9 @@ def summarize(records):
     all_gpu_samples = [gpu for gpu_samples in per_gpu.values() for gpu in gpu_samples]
     summary["overall"] = dict((metric, stats(s.get(metric) for s in all_gpu_samples)) for metric in GPU_METRICS)
     summary["overall"]["throttle_seen"] = _throttle_counts(all_gpu_samples)
-    summary["host"] = dict(
-        (metric, stats((s.get("host") or {}).get(metric) for s in samples)) for metric in HOST_METRICS
-    )
-    return summary
+    hosts = [s.get("host") if isinstance(s.get("host"), dict) else {} for s in samples]
+    summary["host"] = dict((metric, stats(h.get(metric) for h in hosts)) for metric in HOST_METRICS)
+    return finite(summary)
 
 
 def spawn_detached(argv, log_path):

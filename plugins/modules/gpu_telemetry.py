@@ -49,12 +49,18 @@ options:
     type: int
     default: 15
   summary_path:
-    description: Also write the summary as JSON to this path on the node (V(stopped)).
+    description:
+      - Also write the summary as strict JSON (NaN and infinities as null) to this path on the node (V(stopped)).
+      - When it cannot be written the task fails naming the path, after the sampler has been stopped;
+        the summary is returned with the failure.
     type: path
 notes:
   - Check mode is supported; nothing is started or stopped, and V(stopped) summarises what is there.
   - Only the process recorded in C(OUTPUT_PATH.pid) is ever signalled, and only while its command
     line still names O(output_path).
+  - A damaged samples file does not stop the summary - bytes that are not UTF-8 are replaced, and a last
+    line cut off by a crash is skipped, both counted in the summary (C(skipped_lines), C(input_warnings)
+    naming the file). Any other line that is not JSON fails the task, naming the file and the line.
 """
 
 EXAMPLES = r"""
@@ -98,9 +104,22 @@ summary:
         tensor_active_pct: {mean: 41.0, median: 0.0, max: 93.78, n: 26}
         throttle_seen: {gpu_idle: 12, sw_power_cap: 12}
     absent: []
+    skipped_lines: 0
+    input_warnings: []
+  contains:
+    skipped_lines:
+      description: Lines of the samples file that were skipped (a last line cut off when the sampler was killed).
+      returned: state=stopped
+      type: int
+      version_added: 0.1.0
+    input_warnings:
+      description: Damage to the samples file that was read around (bytes not UTF-8, a cut last line), naming the file.
+      returned: state=stopped
+      type: list
+      elements: str
+      version_added: 0.1.0
 """
 
-import json
 import os
 import signal
 import time
@@ -129,8 +148,9 @@ def _exited(pid):
     except ChildProcessError:
         pass
     try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().split(") ", 1)[-1].startswith("Z")
+        # bytes: the process name in stat may be anything, and may hold ") " itself
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            return handle.read().rsplit(b") ", 1)[-1].startswith(b"Z")
     except (IOError, OSError):
         return True
 
@@ -170,7 +190,7 @@ def start(module, params):
         handle.write("%d\n" % proc.pid)
     time.sleep(1.0)
     if proc.poll() is not None:
-        records = _records(module, output_path)
+        records = _load(module, output_path)["records"]
         if proc.returncode == 0 and any(r.get("record") == "absent" for r in records):
             module.exit_json(
                 changed=True,
@@ -186,41 +206,84 @@ def start(module, params):
     module.exit_json(changed=True, pid=proc.pid, running=True, output_path=output_path, cmd=argv)
 
 
-def _records(module, output_path):
+def _read_bytes(output_path):
+    """The samples file's bytes (decoded by module_utils, which replaces and reports what is not UTF-8)."""
     try:
-        with open(output_path) as handle:
-            return telemetry.read_jsonl(handle.read())
+        with open(output_path, "rb") as handle:
+            return handle.read()
     except (IOError, OSError):
-        return []
+        return b""
+
+
+def _load(module, output_path):
+    try:
+        return telemetry.read_samples(_read_bytes(output_path), output_path)
     except telemetry.TelemetryError as exc:
-        module.fail_json(msg="%s: %s" % (output_path, exc))
+        module.fail_json(msg=str(exc))
+
+
+def _signal(pid, signum):
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass  # it exited in between
+
+
+def stop_sampler(pid, output_path, stop_timeout):
+    """Stop file, then SIGTERM, then SIGKILL; returns whether the sampler has exited."""
+    try:
+        open(output_path + ".stop", "w").close()
+    except (IOError, OSError):
+        stop_timeout = 0  # no stop file (directory not writable): go straight to SIGTERM
+    if not wait_exit(pid, stop_timeout):
+        _signal(pid, signal.SIGTERM)
+        if not wait_exit(pid, 5):
+            _signal(pid, signal.SIGKILL)
+            wait_exit(pid, 5)
+    for suffix in (".pid", ".stop"):
+        try:
+            os.remove(output_path + suffix)
+        except (IOError, OSError):
+            pass  # absent, or not removable: sampler_pid checks the process, not just the file
+    return _exited(pid)
 
 
 def stop(module, params):
     output_path = params["output_path"]
     pid = sampler_pid(output_path)
     changed = pid is not None
+    # The sampler is stopped before anything below can fail (the samples file, summary_path).
     if pid and not module.check_mode:
-        open(output_path + ".stop", "w").close()
-        if not wait_exit(pid, params["stop_timeout"]):
-            os.kill(pid, signal.SIGTERM)
-            if not wait_exit(pid, 5):
-                os.kill(pid, signal.SIGKILL)
-                wait_exit(pid, 5)
-        for suffix in (".pid", ".stop"):
-            if os.path.exists(output_path + suffix):
-                os.remove(output_path + suffix)
-    records = _records(module, output_path)
-    summary = telemetry.summarize(records)
+        try:
+            stopped = stop_sampler(pid, output_path, params["stop_timeout"])
+        except PermissionError as exc:
+            module.fail_json(msg="cannot stop the sampler (pid %d) of %s: %s" % (pid, output_path, exc), pid=pid)
+        if not stopped:
+            module.fail_json(msg="the sampler (pid %d) of %s did not exit after SIGKILL" % (pid, output_path), pid=pid)
+    running = bool(pid) and module.check_mode
+    try:
+        summary = telemetry.summarize_samples(_read_bytes(output_path), output_path)
+    except telemetry.TelemetryError as exc:
+        module.fail_json(msg=str(exc), running=running, output_path=output_path)
     if not os.path.exists(output_path):
         summary["absent"].append(
             {"what": "telemetry", "reason": "%s does not exist (sampler never started)" % output_path}
         )
+    result = dict(running=running, output_path=output_path, summary=summary)
     if params["summary_path"] and not module.check_mode:
-        with open(params["summary_path"], "w") as handle:
-            json.dump(summary, handle, indent=1, sort_keys=True)
+        text = telemetry.strict_json(summary, indent=1, sort_keys=True)
+        try:
+            with open(params["summary_path"], "w") as handle:
+                handle.write(text)
+        except (IOError, OSError) as exc:
+            module.fail_json(
+                msg="cannot write summary_path %s: %s (the sampler is stopped; the summary is in this result)"
+                % (params["summary_path"], exc),
+                changed=changed,
+                **result,
+            )
         changed = True
-    module.exit_json(changed=changed, running=bool(pid) and module.check_mode, output_path=output_path, summary=summary)
+    module.exit_json(changed=changed, **result)
 
 
 def main():

@@ -63,10 +63,20 @@ options:
     description: In run mode, fail when nccl-tests counted wrong elements or out-of-bounds values.
     type: bool
     default: true
+  expected_ranks:
+    description:
+      - Number of ranks the launch should have joined in one test (nodes x tasks per node x GPUs per task).
+      - When the output shows another number of ranks (its C(# Rank) lines, or the devices of the JSON
+        file), the result is not C(complete) and C(problems) names both numbers.
+    type: int
+    version_added: 0.1.0
 notes:
   - Check mode is supported; in run mode nothing is run and the result says so (C(skipped)).
-  - In run mode the module fails when the run exits non-zero, is cut off (C(complete) false), or
-    (O(fail_on_wrong)) reports wrong results; the parsed fields are returned with the failure.
+  - In run mode the module fails when the run exits non-zero, is not C(complete) (cut off, no rows,
+    several result tables, another number of ranks than O(expected_ranks); each reason is in
+    C(problems)), or (O(fail_on_wrong)) reports wrong results; the parsed fields are returned with the failure.
+  - Bytes that are not UTF-8 in the outputs are replaced and named in C(input_warnings); every error
+    message names the file it is about.
   - The C(env) list nccl-tests writes into its JSON file is not returned.
 """
 
@@ -118,9 +128,27 @@ out_of_bounds_ok:
   returned: always
   type: bool
 complete:
-  description: True when the closing C(Avg bus bandwidth) line (or JSON summary) is there.
+  description: True when the closing C(Avg bus bandwidth) line (or JSON summary) is there and C(problems) is empty.
   returned: always
   type: bool
+problems:
+  description:
+    - Why the result does not stand for one whole run, each reason a sentence - output cut off before the
+      closing line, no result rows (a run that exited 0 included), several result tables in one output
+      (one per task of an nccl-tests built without MPI; only the first table's rows are kept), a negative
+      C(#wrong) (left out of C(wrong_total)), another number of ranks than O(expected_ranks), JSON that
+      does not decode (naming the file).
+    - Empty exactly when C(complete) is true.
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.1.0
+input_warnings:
+  description: Damage to the outputs that was read around, naming the file, e.g. bytes that are not UTF-8 (replaced).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.1.0
 nccl_version:
   description: NCCL library version, from the C(# nccl-tests version) header, C(NCCL version) line or JSON.
   returned: always
@@ -169,24 +197,36 @@ from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import nc
 
 
 def _read(module, path, what):
+    """The file's bytes: the parser decodes them, replacing (and reporting) what is not UTF-8."""
     try:
-        with open(path) as handle:
+        with open(path, "rb") as handle:
             return handle.read()
     except (IOError, OSError) as exc:
         module.fail_json(msg="cannot read %s %s: %s" % (what, path, exc))
 
 
-def parse_files(module, log_path, json_path):
-    """Rows from the JSON file when there is one, everything else from the text log."""
-    text_result = nccl_output.parse_nccl_text(_read(module, log_path, "log_path")) if log_path else None
+def _parse(module, parse, path, what):
+    try:
+        return parse(_read(module, path, what), path)
+    except nccl_output.NcclOutputError as exc:
+        module.fail_json(msg="cannot parse %s: %s" % (what, exc))
+
+
+def parse_files(module, log_path, json_path, expected_ranks=None):
+    """Rows from the JSON file when there is one, everything else from the text log; problems of both."""
+    text_result = _parse(module, nccl_output.parse_nccl_text, log_path, "log_path") if log_path else None
     if not json_path:
-        return text_result
-    result = nccl_output.parse_nccl_json(_read(module, json_path, "json_path"))
+        return nccl_output.check_expected_ranks(text_result, expected_ranks)
+    result = _parse(module, nccl_output.parse_nccl_json, json_path, "json_path")
     if text_result is not None:
         for key in ("nccl_tests_version", "test"):
             result[key] = result[key] or text_result[key]
-        result["failures"] = text_result["failures"] + result["failures"]
-    return result
+        for key in ("failures", "input_warnings"):
+            result[key] = text_result[key] + result[key]
+        # the text is the same run's output: its damage (several tables, cut off) is the result's too
+        for reason in text_result["problems"]:
+            nccl_output.mark_incomplete(result, "%s: %s" % (log_path, reason))
+    return nccl_output.check_expected_ranks(result, expected_ranks)
 
 
 def run_test(module, argv, env, chdir, timeout, output_path):
@@ -213,6 +253,7 @@ def main():
             timeout=dict(type="int", default=3600),
             output_path=dict(type="path"),
             fail_on_wrong=dict(type="bool", default=True),
+            expected_ranks=dict(type="int"),
         ),
         mutually_exclusive=[("log_path", "binary")],
         required_one_of=[("log_path", "json_path", "binary")],
@@ -220,8 +261,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params["expected_ranks"] is not None and params["expected_ranks"] < 1:
+        module.fail_json(msg="expected_ranks must be a positive number of ranks, got %d" % params["expected_ranks"])
     if not params["binary"]:
-        result = parse_files(module, params["log_path"], params["json_path"])
+        result = parse_files(module, params["log_path"], params["json_path"], params["expected_ranks"])
         module.exit_json(changed=False, **result)
 
     if params["timeout"] <= 0:
@@ -243,7 +286,7 @@ def main():
 
     rc, timed_out = run_test(module, argv, params["env"], params["chdir"], params["timeout"], params["output_path"])
     json_path = params["json_path"] if params["json_path"] and os.path.exists(params["json_path"]) else None
-    result = parse_files(module, params["output_path"], json_path)
+    result = parse_files(module, params["output_path"], json_path, params["expected_ranks"])
     result["test"] = result["test"] or os.path.basename(params["binary"])
     result.update(rc=rc, timed_out=timed_out, cmd=argv, changed=True)
     problems = []
@@ -251,8 +294,10 @@ def main():
         problems.append("stopped after the timeout of %d s" % params["timeout"])
     if rc != 0:
         problems.append("exit status %d" % rc)
-    if not result["complete"]:
-        problems.append("output cut off before the Avg bus bandwidth line")
+    problems.extend(result["problems"])
+    if not result["rows"] and result["failures"]:
+        # the reason a run printed no results is usually its first failure line (CUDA, NCCL, srun)
+        problems.append("first failure line: %s" % result["failures"][0])
     if params["fail_on_wrong"] and (result["wrong_total"] or result["out_of_bounds_ok"] is False):
         problems.append(
             "wrong results: %s wrong elements, out-of-bounds check %s"

@@ -18,7 +18,10 @@ description:
     that match O(ethtool_patterns) (pause/PFC frames, ECN, discards).
   - With O(before) (the C(readings) of an earlier snapshot) it also returns the change, with counter
     wrap and reset detection, and totals over all ports. Logic in C(module_utils/roce_counters.py).
-  - A counter that does not exist is listed in C(absent), never reported as 0.
+  - A counter that does not exist is listed in C(absent), never reported as 0; so is a counter file that
+    cannot be read or does not hold a non-negative integer (the reason names the file).
+  - Bytes that are not UTF-8 in a sysfs file or in the C(ethtool -S) output are replaced and named, with
+    the file or the command, in C(input_warnings).
 version_added: 0.1.0
 author: spectrumx.h200_benchmark contributors (@spectrumx)
 options:
@@ -73,6 +76,12 @@ absent:
   returned: always
   type: list
   elements: dict
+input_warnings:
+  description: Damage read around, naming the file or command, e.g. bytes that are not UTF-8 (replaced).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.1.0
 delta:
   description: After minus before per counter; null where the counter was reset or saturated.
   returned: when O(before) is given
@@ -122,19 +131,23 @@ def main():
             msg="interfaces %s are not network interface names (letters, digits, _ . : @ -, "
             "at most 15 characters, e.g. eth2 or ens1f0np0)" % ", ".join(repr(b) for b in bad)
         )
-    values, ports, absent = rc.snapshot_sysfs(params["sysfs_root"])
+    snapshot = rc.read_sysfs(params["sysfs_root"])
+    values, absent, warnings = snapshot["values"], snapshot["absent"], snapshot["input_warnings"]
     if params["interfaces"]:
         ethtool = module.get_bin_path("ethtool")
         for iface in params["interfaces"]:
             if not ethtool:
                 absent.append({"what": "ethtool/%s" % iface, "reason": "ethtool is not installed"})
                 continue
-            code, out, err = module.run_command([ethtool, "-S", iface], environ_update={"LC_ALL": "C"})
+            # bytes (encoding=None): decoded here, so that what is not UTF-8 is replaced and named
+            code, out, err = module.run_command([ethtool, "-S", iface], environ_update={"LC_ALL": "C"}, encoding=None)
+            what = "ethtool -S %s" % iface
+            out, err = rc.decode_text(out, what, warnings), rc.decode_text(err, what + " (stderr)", warnings)
             if code != 0:
                 absent.append({"what": "ethtool/%s" % iface, "reason": (err or out).strip() or "exit status %d" % code})
                 continue
             values.update(rc.select_ethtool(rc.parse_ethtool_stats(out), iface, params["ethtool_patterns"]))
-    result = dict(changed=False, readings=values, ports=ports, absent=absent)
+    result = dict(changed=False, readings=values, ports=snapshot["ports"], absent=absent, input_warnings=warnings)
     if params["before"] is not None:
         try:
             change = rc.diff(params["before"], values)

@@ -76,29 +76,109 @@ def normalise_targets(targets):
 
 
 # -- reading the run directory ---------------------------------------------------------------------
-def _load_json(path):
+# Each file is read on its own: a damaged one is skipped (or the damaged lines of it), the reason naming the file
+# goes to ``skipped``, and the rest of the report is still written (docs/report.md, "Damaged inputs").
+_DAMAGE = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+
+def _skip(skipped, path, reason):
+    if skipped is not None:
+        skipped.append({"file": path, "reason": reason})
+
+
+def _read_text(path, skipped):
+    """The file's text, undecodable bytes replaced (and said); None when it does not exist or cannot be read."""
     try:
-        with open(path) as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        _skip(skipped, path, "unreadable: %s" % exc)
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    if "\ufffd" in text and b"\xef\xbf\xbd" not in raw:
+        _skip(skipped, path, "undecodable bytes replaced; the rest of the file was read")
+    return text
 
 
-def _load_jsonl(path):
-    records = []
+def _load_json(path, skipped=None):
+    """A JSON object from path; None (and the reason in skipped) when it is absent, not JSON or not an object."""
+    text = _read_text(path, skipped)
+    if text is None:
+        return None
     try:
-        with open(path) as handle:
-            for line in handle:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    records.append(json.loads(line))
-                except ValueError:
-                    continue  # a line cut by a crash: the rest of the file still counts
-    except OSError:
-        pass
+        data = json.loads(text, parse_constant=lambda name: None)  # NaN / Infinity become null
+    except ValueError as exc:
+        _skip(skipped, path, "not JSON (%s): file skipped" % exc)
+        return None
+    if not isinstance(data, dict):
+        _skip(skipped, path, "a JSON %s where an object is expected: file skipped" % type(data).__name__)
+        return None
+    return data
+
+
+def _load_jsonl(path, skipped=None):
+    """The JSON objects of a JSON-lines file; a line that is not one (a line cut by a crash, a full disk) is
+    left out and counted in skipped, the rest of the file still counts."""
+    text = _read_text(path, skipped)
+    records, bad = [], []
+    for number, line in enumerate((text or "").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            record = json.loads(line, parse_constant=lambda name: None)
+        except ValueError:
+            bad.append(number)
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+        else:
+            bad.append(number)
+    if bad:
+        _skip(skipped, path, "%d line(s) not a JSON object (line %s): left out" % (
+            len(bad), ", ".join(str(n) for n in bad[:5]) + (", ..." if len(bad) > 5 else "")))
     return records
+
+
+def _finite(value):
+    """A finite number (an int stays an int), else None: NaN, infinities, strings and booleans never reach a
+    figure."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if isinstance(value, int) or math.isfinite(value) else None
+
+
+def _whole(value):
+    """A non-negative whole number, else None."""
+    number = _finite(value)
+    return int(number) if number is not None and number >= 0 and number == int(number) else None
+
+
+def _clean_rows(rows):
+    """Collective rows with a whole size and finite numbers; anything else is left out."""
+    out = []
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict) or _whole(row.get("size_bytes")) is None:
+            continue
+        clean = {"size_bytes": _whole(row["size_bytes"]), "algo": row.get("algo"), "proto": row.get("proto")}
+        for half in ("out_of_place", "in_place"):
+            place = row.get(half) if isinstance(row.get(half), dict) else {}
+            clean[half] = {key: _finite(place.get(key)) for key in ("time_us", "algbw_gbps", "busbw_gbps")}
+        out.append(clean)
+    return out
+
+
+def strict(value):
+    """value with every non-finite float replaced by None: what json.dumps(allow_nan=False) accepts."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: strict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(item) for item in value]
+    return value
 
 
 def _selected(run, phase):
@@ -129,19 +209,20 @@ def _phase_reason(phases, phase, nodes, label=None):
 
 
 def _peak_busbw(data):
-    """The file's peak busbw; when a writer left it out, the largest busbw of its rows."""
-    if data.get("peak_busbw_gbps") is not None:
-        return float(data["peak_busbw_gbps"])
+    """The file's peak busbw; when a writer left it out (or wrote no finite number), the largest busbw of its
+    rows, out of place first (the one rule of module_utils/nccl_output.py)."""
+    if _finite(data.get("peak_busbw_gbps")) is not None:
+        return _finite(data["peak_busbw_gbps"])
     values = [
-        row[half]["busbw_gbps"]
-        for row in data.get("rows") or []
-        for half in ("out_of_place", "in_place")
-        if isinstance(row.get(half), dict) and row[half].get("busbw_gbps") is not None
+        place["busbw_gbps"]
+        for row in _clean_rows(data.get("rows"))
+        for place in ([row["out_of_place"]] if row["out_of_place"]["busbw_gbps"] is not None else [row["in_place"]])
+        if place["busbw_gbps"] is not None
     ]
     return max(values) if values else None
 
 
-def read_collectives(run_dir, run, phases, line_rate_gbps):
+def read_collectives(run_dir, run, phases, line_rate_gbps, skipped=None):
     """One entry per collective result file in nccl/<label>/ (n<N>, n1-g<k>, n2-ring), plus entries for the
     missing ones. ``gpus`` is the GPUs per node of a GPU-sweep configuration, None for whole nodes."""
     entries = []
@@ -150,12 +231,16 @@ def read_collectives(run_dir, run, phases, line_rate_gbps):
         if not parsed:
             continue
         nodes, gpus, variant = parsed
-        data = _load_json(path)
+        data = _load_json(path, skipped)
         name = os.path.splitext(os.path.basename(path))[0]
-        if not isinstance(data, dict):
+        entry = None
+        if isinstance(data, dict):
+            try:
+                entry = _collective_entry(name, nodes, variant, data, line_rate_gbps)
+            except _DAMAGE as exc:
+                _skip(skipped, path, "unusable result (%s: %s): file skipped" % (type(exc).__name__, exc))
+        if entry is None:
             entry = _missing_collective(name, nodes, variant, "result file unreadable: %s" % path)
-        else:
-            entry = _collective_entry(name, nodes, variant, data, line_rate_gbps)
         entry["gpus"] = gpus
         entries.append(entry)
     found = {(e["collective"], e["nodes"], e["gpus"]) for e in entries if not e["variant"]}
@@ -193,20 +278,20 @@ def _collective_entry(name, nodes, variant, data, line_rate_gbps):
         "collective": name,
         "nodes": nodes,
         "variant": variant,
-        "ranks": data.get("ranks"),
-        "tool": data.get("tool"),
-        "backend": data.get("backend"),
-        "algo": data.get("algo"),
+        "ranks": _whole(data.get("ranks")),
+        "tool": data.get("tool") if isinstance(data.get("tool"), str) else None,
+        "backend": data.get("backend") if isinstance(data.get("backend"), str) else None,
+        "algo": data.get("algo") if isinstance(data.get("algo"), str) else None,
         "status": status,
-        "reason": None if status == "ok" else (data.get("error") or "no busbw in the result"),
+        "reason": None if status == "ok" else (str(data.get("error") or "") or "no busbw in the result"),
         "peak_busbw_gbps": peak,
-        "avg_busbw_gbps": data.get("avg_busbw_gbps"),
+        "avg_busbw_gbps": _finite(data.get("avg_busbw_gbps")),
         "peak_busbw_gbits": metrics.gbytes_to_gbits(peak),
         "line_rate_gbps": line_rate_gbps,
         "line_rate_fraction": fraction,
         "note": note,
-        "rows": data.get("rows") or [],
-        "gpus_per_node": data.get("gpus_per_node"),
+        "rows": _clean_rows(data.get("rows")),
+        "gpus_per_node": _whole(data.get("gpus_per_node")),
     }
 
 
@@ -298,7 +383,7 @@ def intra_node(collectives, gpu_model):
     return out
 
 
-def read_weak_node(run_dir, line_rate_gbps, tolerance):
+def read_weak_node(run_dir, line_rate_gbps, tolerance, skipped=None):
     """Per-node and per-pair results of the weak-node phase (nccl/weak/<label>/<collective>.json).
 
     A result is flagged when its peak busbw is below (1 - tolerance) x the median of its kind.
@@ -307,17 +392,21 @@ def read_weak_node(run_dir, line_rate_gbps, tolerance):
     for path in sorted(glob.glob(os.path.join(run_dir, "nccl", "weak", "*", "*.json"))):
         label = os.path.basename(os.path.dirname(path))
         kind = "node" if label.startswith("node-") else "pair"
-        data = _load_json(path) or {}
-        peak = _peak_busbw(data)
+        data = _load_json(path, skipped) or {}
+        try:
+            peak = _peak_busbw(data)
+        except _DAMAGE as exc:
+            _skip(skipped, path, "unusable result (%s): no busbw taken" % exc)
+            peak, data = None, {}
         entries.append(
             {
                 "label": label,
                 "kind": kind,
                 "collective": os.path.splitext(os.path.basename(path))[0],
-                "algo": data.get("algo"),
+                "algo": data.get("algo") if isinstance(data.get("algo"), str) else None,
                 "peak_busbw_gbps": peak,
                 "line_rate_fraction": metrics.line_rate_fraction(peak, line_rate_gbps) if kind == "pair" else None,
-                "reason": None if peak is not None else (data.get("error") or "no result"),
+                "reason": None if peak is not None else (str(data.get("error") or "") or "no result"),
             }
         )
     for kind in ("node", "pair"):
@@ -333,7 +422,7 @@ def read_weak_node(run_dir, line_rate_gbps, tolerance):
     return entries
 
 
-def read_telemetry(run_dir):
+def read_telemetry(run_dir, skipped=None):
     """Per phase dir (telemetry/<phase>-<label>/): per host the samples [(t, mean GPU util %, GPUs, {index: util %})]
     or the absence reason."""
     phases = {}
@@ -341,18 +430,25 @@ def read_telemetry(run_dir):
         phase = os.path.basename(os.path.dirname(path))
         host = os.path.basename(path)[: -len(".jsonl")]
         samples, absent = [], None
-        for record in _load_jsonl(path):
+        damaged = 0
+        for record in _load_jsonl(path, skipped):
             if record.get("record") == "absent":
                 absent = "%s (%s)" % (record.get("gpu") or "not present", record.get("reason") or "no reason given")
             elif record.get("record") == "sample":
+                gpus = record.get("gpus") if isinstance(record.get("gpus"), list) else []
                 by_index = {
-                    int(g.get("index", i)): float(g["util_pct"])
-                    for i, g in enumerate(record.get("gpus") or [])
-                    if isinstance(g, dict) and isinstance(g.get("util_pct"), (int, float))
+                    _whole(g.get("index", i)): _finite(g.get("util_pct"))
+                    for i, g in enumerate(gpus)
+                    if isinstance(g, dict) and _finite(g.get("util_pct")) is not None
+                    and _whole(g.get("index", i)) is not None
                 }
-                if by_index:
+                if by_index and _finite(record.get("t")) is not None:
                     utils = list(by_index.values())
-                    samples.append((float(record["t"]), sum(utils) / len(utils), len(utils), by_index))
+                    samples.append((_finite(record["t"]), sum(utils) / len(utils), len(utils), by_index))
+                elif by_index or record.get("t") is not None:
+                    damaged += 1
+        if damaged:
+            _skip(skipped, path, "%d sample(s) without a finite time or GPU index: left out" % damaged)
         if not samples and absent is None:
             absent = "no GPU samples recorded"
         phases.setdefault(phase, {})[host] = {"samples": samples, "absent": absent}
@@ -394,7 +490,7 @@ def _timed_window(summary):
     return None
 
 
-def read_sft(run_dir, run, phases, telemetry):
+def read_sft(run_dir, run, phases, telemetry, skipped=None):
     """One entry per configuration of the run (sft/<label>/summary.json), or why there is none."""
     entries = []
     configs = {c["label"]: c for c in _configs(run)} if _selected(run, "sft") else {}
@@ -406,7 +502,7 @@ def read_sft(run_dir, run, phases, telemetry):
                               "sweep": "gpus" if parsed[1] else "nodes"}
     for label, config in configs.items():
         nodes, subset, _variant = node_selection.parse_config_label(label)
-        summary = _load_json(os.path.join(run_dir, "sft", label, "summary.json"))
+        summary = _load_json(os.path.join(run_dir, "sft", label, "summary.json"), skipped)
         phase_telemetry = telemetry.get("sft-" + label)
         window = _timed_window(summary)
         phase_util, phase_reason, _phase_samples = gpu_util_mean(phase_telemetry, gpus=subset)
@@ -424,7 +520,8 @@ def read_sft(run_dir, run, phases, telemetry):
         if not isinstance(summary, dict):
             entry.update(status="missing", reason=_phase_reason(phases, "sft", nodes, label))
         elif summary.get("status") != "ok":
-            error = summary.get("error") or {}
+            error = summary.get("error") if isinstance(summary.get("error"), dict) else {
+                "message": str(summary.get("error") or summary.get("status") or "no status written")}
             entry.update(
                 status="failed",
                 reason="workload failed: %s%s"
@@ -438,7 +535,9 @@ def read_sft(run_dir, run, phases, telemetry):
             "optimizer_step_s", "checkpoint_layers", "offload",
             "mfu_with_attention", "peak_mem_gb", "loss_first", "loss_last", "flops_convention", "timed_steps",
         ):
-            entry[key] = summary.get(key) if isinstance(summary, dict) and entry["status"] == "ok" else None
+            value = summary.get(key) if isinstance(summary, dict) and entry["status"] == "ok" else None
+            # figures are finite numbers or null; names and conventions stay text
+            entry[key] = _finite(value) if key in _SFT_NUMBERS else (value if isinstance(value, str) else None)
         entry["comm_config"] = _comm_config(summary) if entry["status"] == "ok" else None
         if entry["status"] == "ok" and entry["mfu"] is None:
             entry["mfu_reason"] = "CPU: no peak" if entry["device"] == "cpu" else "not reported by the workload"
@@ -448,13 +547,21 @@ def read_sft(run_dir, run, phases, telemetry):
     return sorted(entries, key=lambda e: (e["nodes"], e["gpus"] or 10**6))
 
 
+_SFT_NUMBERS = ("world_size", "gpus_per_node", "zero_stage", "seq_len", "micro_batch_size", "grad_accum",
+                "tokens_per_s", "tokens_per_s_per_gpu", "tflops_per_gpu", "mfu", "optimizer_step_s",
+                "checkpoint_layers", "mfu_with_attention", "peak_mem_gb", "loss_first", "loss_last", "timed_steps")
+
+
 def _comm_config(summary):
     """What the scaling model needs of an SFT run: parameters, ZeRO stage, step shape, buckets, overlap."""
-    zero = (summary.get("deepspeed_config") or {}).get("zero_optimization") or {}
-    return {"n_params": summary.get("n_params"), "zero_stage": summary.get("zero_stage"),
-            "grad_accum": summary.get("grad_accum"), "micro_batch_size": summary.get("micro_batch_size"),
-            "seq_len": summary.get("seq_len"), "reduce_bucket": zero.get("reduce_bucket_size"),
-            "prefetch_bucket": zero.get("stage3_prefetch_bucket_size"), "overlap_comm": zero.get("overlap_comm")}
+    config = summary.get("deepspeed_config") if isinstance(summary.get("deepspeed_config"), dict) else {}
+    zero = config.get("zero_optimization") if isinstance(config.get("zero_optimization"), dict) else {}
+    return {"n_params": _whole(summary.get("n_params")), "zero_stage": _whole(summary.get("zero_stage")),
+            "grad_accum": _whole(summary.get("grad_accum")),
+            "micro_batch_size": _whole(summary.get("micro_batch_size")),
+            "seq_len": _whole(summary.get("seq_len")), "reduce_bucket": _whole(zero.get("reduce_bucket_size")),
+            "prefetch_bucket": _whole(zero.get("stage3_prefetch_bucket_size")),
+            "overlap_comm": zero.get("overlap_comm") is True}
 
 
 def _rows_by_op(collectives, nodes, gpus):
@@ -524,10 +631,10 @@ def _stored_baseline(run_dir, results_root, like):
         other = os.path.join(results_root, name)
         if not _RUN_DIR_NAME.match(name) or os.path.realpath(other) == this:
             continue
-        summary = _load_json(os.path.join(other, "sft", "n1", "summary.json"))
+        summary = _load_json(os.path.join(other, "sft", "n1", "summary.json"))  # another run's damage is not ours
         if not isinstance(summary, dict) or summary.get("status") != "ok":
             continue
-        if summary.get("tokens_per_s_per_gpu") is None:
+        if _finite(summary.get("tokens_per_s_per_gpu")) is None:
             continue
         if all(summary.get(key) == like.get(key) for key in BASELINE_KEYS):
             return {"source": "stored run", "run_id": name, "tokens_per_s_per_gpu": summary["tokens_per_s_per_gpu"]}
@@ -606,17 +713,21 @@ def _flatten(value, prefix=""):
     return {prefix[:-1]: value}
 
 
-def read_hosts(run_dir):
+def read_hosts(run_dir, skipped=None):
     """Preflight result and flattened environment record of every host that has either."""
     hosts = {}
     for path in sorted(glob.glob(os.path.join(run_dir, "preflight", "*.json"))):
-        data = _load_json(path) or {}
+        data = _load_json(path, skipped) or {}
         host = os.path.basename(path)[: -len(".json")]
-        failed = [c for c in data.get("checks") or [] if c.get("status") != "pass"]
-        hosts.setdefault(host, {})["preflight"] = {"ok": data.get("ok"), "not_passed": failed}
+        checks = data.get("checks") if isinstance(data.get("checks"), list) else []
+        failed = [c for c in checks if isinstance(c, dict) and c.get("status") != "pass"]
+        if len(failed) + len([c for c in checks if isinstance(c, dict) and c.get("status") == "pass"]) < len(checks):
+            _skip(skipped, path, "checks that are not objects: left out")
+        hosts.setdefault(host, {})["preflight"] = {"ok": data.get("ok") if isinstance(data.get("ok"), bool) else None,
+                                                   "not_passed": failed}
     for path in sorted(glob.glob(os.path.join(run_dir, "env", "*.json"))):
         host = os.path.basename(path)[: -len(".json")]
-        hosts.setdefault(host, {})["env"] = _flatten(_load_json(path) or {})
+        hosts.setdefault(host, {})["env"] = _flatten(_load_json(path, skipped) or {})
     return hosts
 
 
@@ -687,25 +798,61 @@ def targets_table(targets, line_rate_gbps, sft, scale, collectives, lat):
     return rows
 
 
+def _clean_run(run):
+    """run.json's fields with the types the report relies on; a damaged field is dropped (run.json is skipped
+    as a whole by _load_json when it is not an object)."""
+    out = dict(run)
+    for key in ("counts", "gpu_counts"):
+        values = run.get(key) if isinstance(run.get(key), list) else []
+        out[key] = [_whole(v) for v in values if _whole(v)]
+    for key in ("hosts", "phases", "collectives"):
+        values = run.get(key)
+        out[key] = [str(v) for v in values] if isinstance(values, list) else None
+    if not isinstance(run.get("configs"), list):
+        out.pop("configs", None)
+    for key in ("nodes", "gpus_per_node", "ranks_per_node"):
+        out[key] = _whole(run.get(key))
+    return out
+
+
+def _clean_phases(records, path, skipped):
+    """phases.jsonl records with a phase name and a whole node count; the others are left out and said."""
+    out = []
+    for record in records:
+        nodes = _whole(record.get("nodes"))
+        if not isinstance(record.get("phase"), str) or nodes is None:
+            _skip(skipped, path, "a record without a phase name or node count: left out (%s)" % (
+                json.dumps(record, sort_keys=True)[:200]))
+            continue
+        clean = dict(record, nodes=nodes)
+        for key in ("label", "status", "reason", "started", "ended"):
+            if clean.get(key) is not None and not isinstance(clean[key], str):
+                clean[key] = str(clean[key])
+        out.append(clean)
+    return out
+
+
 def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, weak_tolerance=0.1):
     """Read the run directory and return the summary (the content of summary.json plus plot data)."""
     if not os.path.isdir(run_dir):
         raise ReportError("run_dir %r is not a directory" % (run_dir,))
     line_rate_gbps = _number("h200_line_rate_gbps", line_rate_gbps)
     targets = normalise_targets(targets)
-    run = _load_json(os.path.join(run_dir, "run.json"))
-    if not isinstance(run, dict):
-        raise ReportError("%s is missing or not JSON: the run directory was not created by benchmark.yml"
-                          % os.path.join(run_dir, "run.json"))
+    run_path = os.path.join(run_dir, "run.json")
+    if not os.path.exists(run_path):
+        raise ReportError("%s is missing: the run directory was not created by benchmark.yml" % run_path)
+    skipped = []
+    run = _clean_run(_load_json(run_path, skipped) or {})
     run_id = run.get("run_id") or os.path.basename(os.path.normpath(run_dir))
-    phases = _load_jsonl(os.path.join(run_dir, "phases.jsonl"))
-    collectives = read_collectives(run_dir, run, phases, line_rate_gbps)
+    phases = _clean_phases(_load_jsonl(os.path.join(run_dir, "phases.jsonl"), skipped),
+                           os.path.join(run_dir, "phases.jsonl"), skipped)
+    collectives = read_collectives(run_dir, run, phases, line_rate_gbps, skipped)
     lat = latency(collectives)
-    telemetry = read_telemetry(run_dir)
-    sft = read_sft(run_dir, run, phases, telemetry)
+    telemetry = read_telemetry(run_dir, skipped)
+    sft = read_sft(run_dir, run, phases, telemetry, skipped)
     scale = scaling(run_dir, run_id, sft, results_root)
     gpu_scale = gpu_scaling(sft)
-    hosts = read_hosts(run_dir)
+    hosts = read_hosts(run_dir, skipped)
     # the largest configuration: most nodes, whole nodes before a GPU-sweep subset
     largest_sft = max((e for e in sft if e["status"] == "ok"), key=lambda e: (e["nodes"], e["gpus"] or 10**6),
                       default=None)
@@ -738,9 +885,10 @@ def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, 
         "gpu_counts": run.get("gpu_counts") or [],
         "gpu_model": _gpu_model(hosts),
         "intra_node": intra_node(collectives, _gpu_model(hosts)),
-        "weak_node": read_weak_node(run_dir, line_rate_gbps, weak_tolerance),
+        "weak_node": read_weak_node(run_dir, line_rate_gbps, weak_tolerance, skipped),
         "targets": targets_table(targets, line_rate_gbps, sft, scale, collectives, lat),
         "hosts_checked": hosts,
+        "skipped": [dict(entry, file=os.path.relpath(entry["file"], run_dir)) for entry in skipped],
     }
     if largest_sft is None:
         reasons = "; ".join("%s: %s" % (e["label"], e["reason"]) for e in sft) or "SFT not run"
@@ -758,14 +906,19 @@ def write_report(run_dir, line_rate_gbps=800, targets=None, results_root=None, w
     summary, collectives, telemetry = build_summary(run_dir, line_rate_gbps, targets, results_root, weak_tolerance)
     if report_render.MISSING_LIBRARY:  # keep the numbers, then say what the plots and report.md need
         summary["plots"] = []
-        _atomic_write(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        _atomic_write(os.path.join(run_dir, "summary.json"), _json(summary))
         raise ReportError("summary.json written, but no plots or report.md: %s is missing"
                           % report_render.MISSING_LIBRARY)
     plots = report_render.render_plots(run_dir, summary, collectives, telemetry)
     summary["plots"] = plots
-    _atomic_write(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    _atomic_write(os.path.join(run_dir, "summary.json"), _json(summary))
     _atomic_write(os.path.join(run_dir, "report.md"), report_render.markdown(summary))
     return summary
+
+
+def _json(summary):
+    """Strict JSON (no NaN or Infinity, which other readers refuse)."""
+    return json.dumps(strict(summary), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
 def _atomic_write(path, text):

@@ -170,29 +170,32 @@ def plot_gpu_util(path, phase, hosts):
 
 
 def render_plots(run_dir, summary, collectives, telemetry):
-    """Write every plot that has data; return the list of paths relative to run_dir."""
+    """Write every plot that has data; return the list of paths relative to run_dir. A plot that cannot be drawn
+    from what was read is left out and said in summary["skipped"]; the others and report.md are still written."""
     plots_dir = os.path.join(run_dir, "plots")
     os.makedirs(plots_dir, exist_ok=True)
-    written = []
+    jobs = []
     for name in sorted({e["collective"] for e in collectives}):
         entries = [e for e in collectives if e["collective"] == name and e["rows"]]
         if entries:
-            rel = os.path.join("plots", "busbw_%s.png" % name)
-            plot_busbw(os.path.join(run_dir, rel), name, entries, summary["line_rate_gbps"])
-            written.append(rel)
+            jobs.append(("busbw_%s.png" % name, plot_busbw, (name, entries, summary["line_rate_gbps"])))
     if summary["scaling"]:
-        rel = os.path.join("plots", "scaling.png")
-        plot_scaling(os.path.join(run_dir, rel), summary)
-        written.append(rel)
+        jobs.append(("scaling.png", plot_scaling, (summary,)))
     if (summary.get("gpu_scaling") or {}).get("points"):
-        rel = os.path.join("plots", "scaling_gpus.png")
-        plot_gpu_scaling(os.path.join(run_dir, rel), summary["gpu_scaling"])
-        written.append(rel)
+        jobs.append(("scaling_gpus.png", plot_gpu_scaling, (summary["gpu_scaling"],)))
     for phase, hosts in sorted(telemetry.items()):
         if any(h["samples"] for h in hosts.values()):
-            rel = os.path.join("plots", "gpu_util_%s.png" % phase)
-            plot_gpu_util(os.path.join(run_dir, rel), phase, hosts)
-            written.append(rel)
+            jobs.append(("gpu_util_%s.png" % phase, plot_gpu_util, (phase, hosts)))
+    written = []
+    for name, plot, args in jobs:
+        rel = os.path.join("plots", name)
+        try:
+            plot(os.path.join(run_dir, rel), *args)
+        except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+            plt.close("all")
+            summary.setdefault("skipped", []).append({"file": rel, "reason": "plot not drawn: %s" % exc})
+            continue
+        written.append(rel)
     return written
 
 
@@ -324,11 +327,21 @@ def markdown(summary):
     if not util_plots:
         out += ["n/a: no GPU samples in any phase (%s)." % (summary["sft"].get("gpu_util_reason") or "no telemetry")]
     out += _plot_links(summary, "gpu_util_")
+    out += _skipped(summary.get("skipped") or [])
     out += ["", "## Environment", ""]
     out += _environment(hosts)
     out += ["", "Files: summary.json (every number above), phases.jsonl, events.jsonl, callback_summary.json, "
             "env/, preflight/, nccl/, sft/, telemetry/, counters/.", ""]
     return "\n".join(out)
+
+
+def _skipped(skipped):
+    """What the report could not read, file by file: a damaged file costs its line, never the report."""
+    if not skipped:
+        return []
+    out = ["", "## Skipped (damaged or unreadable inputs)", "",
+           "Each was left out, with the reason; everything else above was read.", ""]
+    return out + _table(["file", "reason"], [[entry["file"], entry["reason"]] for entry in skipped])
 
 
 def _where(collective):

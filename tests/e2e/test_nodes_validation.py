@@ -47,3 +47,16 @@ def test_bad_gpus_rejected_before_any_node(value: str, tmp_path: Path) -> None:
     assert run.hosts_contacted() <= {"localhost"}, run.hosts_contacted()
     assert not marker.exists(), "the gpus value reached a shell"
     assert not results.exists() or not any(results.iterdir())
+
+
+def test_newline_in_a_generated_setting_rejected_before_any_node(tmp_path: Path) -> None:
+    """h200_nccl_env becomes .deepspeed_env lines: a newline would add a line of the caller's choosing."""
+    results = tmp_path / "results"
+    run = run_playbook(REPO / "playbooks" / "benchmark.yml", tmp_path,
+                       {"nodes": "1", "h200_results_dir": str(results),
+                        "h200_nccl_env": {"NCCL_DEBUG": "WARN\nNCCL_NET_PLUGIN=/tmp/evil.so"}}, timeout=120)
+    assert run.rc != 0
+    messages = run.failure_messages()
+    assert any(m.startswith("h200_nccl_env is not accepted") and "NCCL_DEBUG" in m for m in messages), messages
+    assert run.hosts_contacted() <= {"localhost"}, run.hosts_contacted()
+    assert not results.exists() or not any(results.iterdir())

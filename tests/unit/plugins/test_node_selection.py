@@ -108,3 +108,8 @@ def test_sweep_configs_gpu_subsets_first_and_the_full_node_once():
 def test_sweep_configs_on_cpu_count_ranks():
     configs = ns.sweep_configs([1], [1, 2], gpus_per_node=0, ranks_per_node=2)
     assert [(c["label"], c["gpus"], c["ranks_per_node"]) for c in configs] == [("n1-g1", 0, 1), ("n1", 0, 2)]
+
+
+def test_a_very_long_number_gets_the_usual_message_not_a_digit_limit_error():
+    with pytest.raises(ns.NodeSelectionError, match=r"^nodes='9999.*' is not accepted: give a whole number from 1"):
+        ns.parse_node_counts("9" * 5000, 8)

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, spectrumx.h200_benchmark contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that read the run directory's JSON lines as they are, cut-off lines included, and check values that
+end up in generated files (nccl.conf, .deepspeed_env, hostfiles), so that the playbooks never parse JSON or
+judge such values in Jinja.
+
+json_records: the JSON objects of a JSON-lines text; a line that is not one (a half-written last line of a running
+job, a truncated phases.jsonl) is left out.
+last_json_record: the last of them, or {} (the SFT progress line while metrics.jsonl is being written).
+setting_errors: what is wrong with a mapping whose items become NAME=VALUE lines: names of letters, digits and
+underscores that do not start with a digit, values without newlines or other control characters; '' when fine.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def json_records(text):
+    records = []
+    for line in (text or "").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def last_json_record(text):
+    records = json_records(text)
+    return records[-1] if records else {}
+
+
+def setting_errors(mapping, variable):
+    if mapping is None:
+        return ""
+    if not isinstance(mapping, dict):
+        return "%s must be a mapping of NAME: value, got %r" % (variable, mapping)
+    problems = []
+    for name, value in mapping.items():
+        if not _NAME.match(str(name)):
+            problems.append("name %r is not letters, digits and underscores" % (name,))
+        if isinstance(value, (dict, list)) or _CONTROL.search(str(value)):
+            problems.append("value of %s holds a newline, another control character or a structure: %r"
+                            % (name, value))
+    if not problems:
+        return ""
+    return "%s is not accepted (its items become NAME=VALUE lines of generated files): %s" % (
+        variable, "; ".join(problems))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"json_records": json_records, "last_json_record": last_json_record, "setting_errors": setting_errors}

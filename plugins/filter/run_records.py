@@ -8,6 +8,7 @@ judge such values in Jinja.
 json_records: the JSON objects of a JSON-lines text; a line that is not one (a half-written last line of a running
 job, a truncated phases.jsonl) is left out.
 last_json_record: the last of them, or {} (the SFT progress line while metrics.jsonl is being written).
+json_object: a JSON object from a whole text, or {} when it is not one (a summary.json cut off by a dead node).
 setting_errors: what is wrong with a mapping whose items become NAME=VALUE lines: names of letters, digits and
 underscores that do not start with a digit, values without newlines or other control characters; '' when fine.
 """
@@ -40,6 +41,14 @@ def last_json_record(text):
     return records[-1] if records else {}
 
 
+def json_object(text):
+    try:
+        data = json.loads(text or "")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def setting_errors(mapping, variable):
     if mapping is None:
         return ""
@@ -60,4 +69,5 @@ def setting_errors(mapping, variable):
 
 class FilterModule(object):
     def filters(self):
-        return {"json_records": json_records, "last_json_record": last_json_record, "setting_errors": setting_errors}
+        return {"json_records": json_records, "last_json_record": last_json_record, "json_object": json_object,
+                "setting_errors": setting_errors}

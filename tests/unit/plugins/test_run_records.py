@@ -16,6 +16,11 @@ def test_last_json_record_of_a_file_being_written():
     assert rr.last_json_record('{"step": ') == {}
 
 
+def test_json_object_of_a_cut_or_foreign_file_is_empty():
+    assert rr.json_object('{"status": "ok"}') == {"status": "ok"}
+    assert rr.json_object('{"status": "o') == {} and rr.json_object("[1]") == {} and rr.json_object(None) == {}
+
+
 def test_setting_errors_name_the_variable_and_the_item():
     assert rr.setting_errors({"NCCL_DEBUG": "WARN", "NCCL_IB_HCA": "mlx5_0:1,mlx5_1:1"}, "h200_nccl_env") == ""
     assert rr.setting_errors({}, "x") == "" and rr.setting_errors(None, "x") == ""

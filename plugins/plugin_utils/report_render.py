@@ -242,8 +242,9 @@ def markdown(summary):
     )
     out += ["", "## Phases", ""]
     out += _table(
-        ["phase", "nodes", "status", "reason", "started", "ended"],
-        [[p.get("phase"), p.get("nodes"), p.get("status"), p.get("reason") or "", p.get("started"), p.get("ended")]
+        ["phase", "nodes (configuration)", "status", "reason", "started", "ended"],
+        [[p.get("phase"), "%s (%s)" % (p.get("nodes"), p["label"]) if p.get("label") else p.get("nodes"),
+          p.get("status"), p.get("reason") or "", p.get("started") or "-", p.get("ended")]
          for p in summary["phases"]],
     ) if summary["phases"] else ["No phase finished (phases.jsonl is empty or missing)."]
     out += ["", "## Preflight", ""]

@@ -45,11 +45,11 @@ options:
 """
 
 import datetime
-import json
 import os
 import time
 
 from ansible.plugins.callback import CallbackBase
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import strict_json
 
 RUN_DIR_FACT = "h200_run_dir"
 CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
@@ -84,7 +84,7 @@ class CallbackModule(CallbackBase):
     # -- writing -----------------------------------------------------------------------------------
     def _write_line(self, event):
         with open(os.path.join(self._run_dir, "events.jsonl"), "a") as handle:
-            handle.write(json.dumps(event, sort_keys=True, default=str) + "\n")
+            handle.write(strict_json.dumps(event, sort_keys=True, default=str) + "\n")
 
     def _emit(self, event):
         if self._run_dir is None:
@@ -186,5 +186,5 @@ class CallbackModule(CallbackBase):
         }
         path = os.path.join(self._run_dir, "callback_summary.json")
         with open(path + ".tmp", "w") as handle:
-            json.dump(summary, handle, indent=2, sort_keys=True)
+            handle.write(strict_json.dumps(summary, indent=2, sort_keys=True))
         os.replace(path + ".tmp", path)

@@ -25,6 +25,7 @@ import re
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import node_selection
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import scaling_model
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import strict_json
 
 DEFAULT_TARGETS = {
     "gpu_util_pct": 90.0,
@@ -168,17 +169,6 @@ def _clean_rows(rows):
             clean[half] = {key: _finite(place.get(key)) for key in ("time_us", "algbw_gbps", "busbw_gbps")}
         out.append(clean)
     return out
-
-
-def strict(value):
-    """value with every non-finite float replaced by None: what json.dumps(allow_nan=False) accepts."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: strict(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict(item) for item in value]
-    return value
 
 
 def _selected(run, phase):
@@ -918,7 +908,7 @@ def write_report(run_dir, line_rate_gbps=800, targets=None, results_root=None, w
 
 def _json(summary):
     """Strict JSON (no NaN or Infinity, which other readers refuse)."""
-    return json.dumps(strict(summary), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    return strict_json.dumps(summary, indent=2, sort_keys=True) + "\n"
 
 
 def _atomic_write(path, text):

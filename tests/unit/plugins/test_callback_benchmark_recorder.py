@@ -151,3 +151,12 @@ def test_no_run_dir_writes_nothing_and_warns(loader, tmp_path, monkeypatch):
     plugin.v2_playbook_on_stats(AggregateStats())
     assert list(tmp_path.iterdir()) == []
     assert warnings and "h200_run_dir never set" in warnings[0]
+
+
+def test_events_are_strict_json_when_a_result_holds_nan(loader, tmp_path):
+    plugin = make_callback(loader, run_dir=tmp_path)
+    result = {"msg": {"util": float("nan"), "w": [float("inf"), 1.5]}}  # e.g. a debug task showing a figure
+    plugin.v2_runner_on_ok(FakeResult("hgx-0001", FakeTask("Show", action="ansible.builtin.debug"), result))
+    text = (tmp_path / "events.jsonl").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text.splitlines()[-1])["msg"] == {"util": None, "w": [None, 1.5]}

@@ -47,6 +47,8 @@ import re
 import signal
 import subprocess
 
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import strict_json
+
 # A launcher prefix in front of a line: srun --label (" 0: ") or Open MPI --tag-output ("[1,0]<stdout>:").
 _LAUNCHER_PREFIX = re.compile(r"^(?:\s*\d+: ?|\[\d+,\d+\]<std(?:out|err)>: ?)")
 _TIME_COLUMNS = ("time", "cputime")
@@ -114,17 +116,6 @@ def decode_output(data, path=None):
     if "\ufffd" in data:
         warnings.append("%s: holds replaced bytes (U+FFFD): it was not valid UTF-8" % _name(path))
     return data, warnings
-
-
-def _finite(value):
-    """``value`` with every float that is not finite (NaN, inf) replaced by None, through lists and dicts."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return dict((k, _finite(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
 
 
 def nccl_version_from_code(code):
@@ -270,7 +261,7 @@ def _finish(result, closing_seen, cut_off=_CUT_OFF):
     if not closing_seen:
         result["problems"].append(cut_off)
     result["complete"] = not result["problems"]
-    return _finite(result)
+    return strict_json.finite(result)
 
 
 def mark_incomplete(result, reason):
@@ -547,7 +538,7 @@ def parse_nccl_json(text, path=None):
         reason = "%s: nccl-tests JSON output is not complete JSON: %s" % (name, exc)
         result["failures"].append(reason)
         problems.append(reason)
-        return _finite(result)
+        return strict_json.finite(result)
     if not isinstance(data, dict):
         raise NcclOutputError("%s: nccl-tests JSON output must be an object, got %s" % (name, type(data).__name__))
     _json_version(data, result, name)

@@ -25,6 +25,8 @@ import json
 import math
 import subprocess
 
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import strict_json
+
 GPU_METRICS = ("util_pct", "sm_active_pct", "tensor_active_pct", "power_w", "sm_clock_mhz", "mem_used_mib", "temp_c")
 HOST_METRICS = ("cpu_pct", "mem_used_mib")
 # Reasons that mean the clocks were held down by something other than the workload's own demand.
@@ -35,22 +37,6 @@ SLOWDOWN_REASONS = ("hw_slowdown", "sw_thermal_slowdown", "hw_thermal_slowdown",
 
 class TelemetryError(ValueError):
     """The samples file cannot be read (the message names the file)."""
-
-
-def finite(value):
-    """``value`` with every float that is not finite (NaN, inf) replaced by None, through lists and dicts."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return dict((k, finite(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [finite(v) for v in value]
-    return value
-
-
-def strict_json(value, **kwargs):
-    """JSON text of ``value`` that any parser reads: NaN and infinities are written as null."""
-    return json.dumps(finite(value), allow_nan=False, **kwargs)
 
 
 def _decode(data, name, warnings):
@@ -220,7 +206,7 @@ def summarize(records):
     summary["overall"]["throttle_seen"] = _throttle_counts(all_gpu_samples)
     hosts = [s.get("host") if isinstance(s.get("host"), dict) else {} for s in samples]
     summary["host"] = dict((metric, stats(h.get(metric) for h in hosts)) for metric in HOST_METRICS)
-    return finite(summary)
+    return strict_json.finite(summary)
 
 
 def spawn_detached(argv, log_path):

@@ -126,6 +126,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import telemetry
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import strict_json
 
 
 def sampler_pid(output_path):
@@ -271,7 +272,7 @@ def stop(module, params):
         )
     result = dict(running=running, output_path=output_path, summary=summary)
     if params["summary_path"] and not module.check_mode:
-        text = telemetry.strict_json(summary, indent=1, sort_keys=True)
+        text = strict_json.dumps(summary, indent=1, sort_keys=True)
         try:
             with open(params["summary_path"], "w") as handle:
                 handle.write(text)

@@ -13,6 +13,7 @@ import sys
 import pytest
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import nccl_output as no
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import roce_counters as rc
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import strict_json
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import telemetry as tm
 from ansible_collections.spectrumx.h200_benchmark.plugins.modules import gpu_telemetry, nccl_tests
 from ansible_collections.spectrumx.h200_benchmark.plugins.modules import roce_counters as roce_module
@@ -221,11 +222,11 @@ def test_telemetry_nan_infinity_and_wrong_types_give_strict_json():
     lines[2] = lines[2].replace('"t": ', '"t": "late", "was": ').replace('"throttle": ["gpu_idle"]', '"throttle": 7')
     lines[3] = lines[3].replace('"gpus": [', '"gpus": ["not a gpu", ')
     summary = tm.summarize_samples("\n".join(lines) + "\n", "t.jsonl")
-    strict_json_only(tm.strict_json(summary))
+    strict_json_only(strict_json.dumps(summary))
     assert summary["gpus"]["0"]["power_w"]["n"] == 26 and summary["gpus"]["0"]["util_pct"]["n"] == 26
     # the sum (and the middle of two) overflows to inf: null, not inf
     assert tm.stats([1e308, 1e308]) == {"mean": None, "median": None, "max": 1e308, "n": 2}
-    assert tm.strict_json({"x": float("nan")}) == '{"x": null}'
+    assert strict_json.dumps({"x": float("nan")}) == '{"x": null}'
 
 
 def test_gpu_telemetry_stop_survives_a_damaged_samples_file(monkeypatch, tmp_path):

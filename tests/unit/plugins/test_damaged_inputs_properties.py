@@ -176,25 +176,12 @@ def test_nccl_json_damaged_bytes(case):
     _parse_nccl(no.parse_nccl_json, data, path)
 
 
+@pytest.mark.parametrize("numbers_only", [False, True], ids=["type_swaps", "nan_injection"])
 @FAST
-@given(
-    st.sampled_from(NCCL_JSON).flatmap(
-        lambda path: st.tuples(st.just(path), swapped_json(read(path).decode(), numbers_only=False))
-    )
-)
-def test_nccl_json_type_swaps(case):
-    path, text = case
-    _parse_nccl(no.parse_nccl_json, text, path)
-
-
-@FAST
-@given(
-    st.sampled_from(NCCL_JSON).flatmap(
-        lambda path: st.tuples(st.just(path), swapped_json(read(path).decode(), numbers_only=True))
-    )
-)
-def test_nccl_json_nan_injection(case):
-    path, text = case
+@given(data=st.data())
+def test_nccl_json_swapped_values(numbers_only, data):
+    path = data.draw(st.sampled_from(NCCL_JSON))
+    text = data.draw(swapped_json(read(path).decode(), numbers_only=numbers_only))
     _parse_nccl(no.parse_nccl_json, text, path)
 
 

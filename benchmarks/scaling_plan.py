@@ -27,7 +27,7 @@ BETWEEN = {"busbw": 94e9, "latency_us": 35.0, "source": "2 x 400GbE: 92-96 GB/s 
            " 2-node small-message latency 20-50 us (NVIDIA/nccl #1244)"}
 # MFU (6.N / 989 TFLOP/s) of one node's step, per model and preset: measured where the project has it.
 MFU = {
-    ("llama2-7b", "tuned"): (0.534, "measured: 2 x H200, median of 6 steps (docs/performance.md)"),
+    ("llama2-7b", "tuned"): (0.5425, "measured: 2 x H200, median of 14 steps over 3 runs (docs/performance.md)"),
     ("llama2-13b", "tuned"): (0.454, "measured: 2 x H200, 2 steps (docs/performance.md)"),
     ("llama2-70b", "tuned"): (0.38, "assumed: Llama-2 70B FSDP on H100, fms-fsdp (ANCHORS.md)"),
     ("llama2-7b", "seed"): (0.35, "assumed: llama-1b seed measured 35.3 % on one H200 (docs/performance.md)"),

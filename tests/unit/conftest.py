@@ -16,3 +16,11 @@ if not os.path.exists(LINK):
     os.symlink(os.path.relpath(ROOT, os.path.dirname(LINK)), LINK)
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
+
+# ansible-core's plugin loader replaces sys.intern with a patch object; torch.compile's polyfills, which
+# transformers loads, then refuse it (TypeError: substitute_in_graph expects a function). Loading the polyfills
+# first lets one pytest process hold the plugin and the workload tests (tests/run_all.sh still runs them apart).
+try:
+    import torch._dynamo.polyfills.loader  # noqa: F401
+except ImportError:  # a control node without torch runs the plugin tests only
+    pass

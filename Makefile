@@ -11,7 +11,7 @@ NODES ?= 2
 
 .PHONY: setup demo test unit lint sanity molecule e2e images cluster-up cluster-down clean scaling-plan
 
-$(VENV)/.installed: requirements/*.txt
+$(VENV)/.installed: requirements.txt requirements/*.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip wheel setuptools
 	# torch first (the CPU build on local disk), so DeepSpeed's sdist builds against it

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`make test`): every suite in turn, each reported, then one closing line.
-# Suites: unit (pytest), lint (ruff, ansible-lint production), sanity (ansible-test), molecule, e2e.
+# Suites: unit (pytest), lint (ruff, ansible-lint production, no JSON built in Jinja), sanity (ansible-test),
+# build (the artifact installed and run from an empty folder), molecule, e2e.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PWD/.venv/bin:$PATH ANSIBLE_CONFIG=$PWD/ansible.cfg
@@ -20,7 +21,10 @@ for suite in $suites; do
     unit) run unit-plugins pytest -q -p no:cacheprovider tests/unit --ignore=tests/unit/workload
           run unit-workload pytest -q -p no:cacheprovider tests/unit/workload ;;
     lint) run ruff ruff check plugins files tests benchmarks
-          run ansible-lint ansible-lint --profile production ;;
+          run ansible-lint ansible-lint --profile production
+          # run-directory records are written by run_record from structured data (module_utils/run_dir.py),
+          # never assembled as JSON text in Jinja
+          run no-jinja-json bash -c '! grep -rnE "to_(nice_)?json" roles/benchmark playbooks --include=*.yml' ;;
     sanity) run sanity bash tests/sanity.sh ;;
     build) run collection-build bash tests/collection_build.sh ;;
     molecule) run molecule bash tests/molecule.sh ;;

@@ -49,9 +49,10 @@ import os
 import time
 
 from ansible.plugins.callback import CallbackBase
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import run_dir as contract
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import strict_json
 
-RUN_DIR_FACT = "h200_run_dir"
+RUN_DIR_FACT = contract.RUN_DIR_FACT
 CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 # Result keys copied into an event; everything else (slurped file contents, module internals) stays out.
 KEPT_KEYS = ("msg", "rc", "stdout", "stderr", "reason", "skip_reason", "attempts", "failed_when_result")
@@ -83,7 +84,7 @@ class CallbackModule(CallbackBase):
 
     # -- writing -----------------------------------------------------------------------------------
     def _write_line(self, event):
-        with open(os.path.join(self._run_dir, "events.jsonl"), "a") as handle:
+        with open(os.path.join(self._run_dir, contract.EVENTS_JSONL), "a") as handle:
             handle.write(strict_json.dumps(event, sort_keys=True, default=str) + "\n")
 
     def _emit(self, event):
@@ -184,7 +185,7 @@ class CallbackModule(CallbackBase):
             "unreachable_hosts": unreachable,
             "hosts": hosts,
         }
-        path = os.path.join(self._run_dir, "callback_summary.json")
+        path = os.path.join(self._run_dir, contract.CALLBACK_SUMMARY)
         with open(path + ".tmp", "w") as handle:
             handle.write(strict_json.dumps(summary, indent=2, sort_keys=True))
         os.replace(path + ".tmp", path)

@@ -20,6 +20,8 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics, run_dir
+
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -49,6 +51,30 @@ def json_object(text):
     return data if isinstance(data, dict) else {}
 
 
+def recorded_phases(selected):
+    """The phases.jsonl names of the selected configuration phases, in run order: [nccl, sft] -> [collectives, sft]."""
+    return [run_dir.recorded_phase(p) for p in ("nccl", "sft") if p in selected]
+
+
+def collective_line(record, collective, label):
+    """One line as a collective finishes: ``all_reduce n2: peak busbw 92.1 GB/s (737 Gb/s) at 8 GiB, 8-byte time
+    21.3 us`` (the peak by metrics.peak_busbw; the time of the smallest message, out of place)."""
+    record = record if isinstance(record, dict) else {}
+    if record.get("error"):
+        return "%s %s: failed: %s" % (collective, label, str(record["error"])[:300])
+    rows = [r for r in record.get("rows") or [] if isinstance(r, dict)]
+    peak = metrics.peak_busbw(rows)
+    if peak is None:
+        return "%s %s: no result" % (collective, label)
+    at = max((r for r in rows if (r.get("out_of_place") or {}).get("busbw_gbps") == peak
+              or (r.get("in_place") or {}).get("busbw_gbps") == peak), key=lambda r: r.get("size_bytes") or 0)
+    smallest = min(rows, key=lambda r: r.get("size_bytes") or 0)
+    time_us = (smallest.get("out_of_place") or {}).get("time_us")
+    return "{} {}: peak busbw {:.1f} GB/s ({:.0f} Gb/s) at {:,} B, {}-byte time {}".format(
+        collective, label, peak, peak * metrics.BITS_PER_BYTE, at.get("size_bytes") or 0,
+        smallest.get("size_bytes"), "%.1f us" % time_us if time_us is not None else "not measured")
+
+
 def setting_errors(mapping, variable):
     if mapping is None:
         return ""
@@ -70,4 +96,7 @@ def setting_errors(mapping, variable):
 class FilterModule(object):
     def filters(self):
         return {"json_records": json_records, "last_json_record": last_json_record, "json_object": json_object,
-                "setting_errors": setting_errors}
+                "setting_errors": setting_errors,
+                # the run directory's names (module_utils/run_dir.py): nccl -> collectives; sft, n2 -> sft-n2
+                "recorded_phases": recorded_phases, "telemetry_label": run_dir.telemetry_label,
+                "collective_line": collective_line}

@@ -30,6 +30,20 @@ def scaling_efficiency(tokens_per_s_per_gpu_n, tokens_per_s_per_gpu_1):
     return float(tokens_per_s_per_gpu_n) / float(tokens_per_s_per_gpu_1)
 
 
+def peak_busbw(rows):
+    """The peak bus bandwidth of a collective's rows (GB/s), the one rule of the project: the out-of-place
+    column of each row, the in-place one only where a row has no out-of-place value. An in-place operation
+    can be a no-op, e.g. sendrecv of one rank to itself, whose in-place column read 153,243 GB/s on the H200
+    against 1,842 GB/s out of place (tests/unit/data/nccl/h200_sendrecv_1rank.log). None without a value."""
+    values = []
+    for row in rows or []:
+        out_of_place, in_place = row.get("out_of_place") or {}, row.get("in_place") or {}
+        place = out_of_place if out_of_place.get("busbw_gbps") is not None else in_place
+        if place.get("busbw_gbps") is not None:
+            values.append(place["busbw_gbps"])
+    return max(values) if values else None
+
+
 def line_rate_fraction(busbw_gbytes_per_s, line_rate_gbits_per_s):
     """Fraction of a node's network line rate that a bus bandwidth represents.
 

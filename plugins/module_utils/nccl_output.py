@@ -47,6 +47,7 @@ import re
 import signal
 import subprocess
 
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import strict_json
 
 # A launcher prefix in front of a line: srun --label (" 0: ") or Open MPI --tag-output ("[1,0]<stdout>:").
@@ -230,20 +231,10 @@ def _reject_negative_wrong(rows, problems):
 
 
 def _summary(rows, result):
-    """Fill ``peak_busbw_gbps`` and ``wrong_total`` from the rows.
-
-    The peak is taken from the out-of-place columns (the in-place ones only where a row has no out-of-place
-    value): an in-place operation can be a no-op, e.g. sendrecv of one rank to itself, whose in-place column
-    read 153,243 GB/s on the H200 against 1,842 GB/s out of place (tests/unit/data/nccl/h200_sendrecv_1rank.log).
-    """
+    """Fill ``peak_busbw_gbps`` (metrics.peak_busbw, the project's one rule) and ``wrong_total`` from the rows."""
     _reject_negative_wrong(rows, result["problems"])
-    busbws = [
-        place["busbw_gbps"]
-        for row in rows
-        for place in ([row["out_of_place"]] if _has_busbw(row["out_of_place"]) else [row["in_place"]])
-        if _has_busbw(place)
-    ]
-    result["peak_busbw_gbps"] = max(busbws) if busbws else None
+    result["peak_busbw_gbps"] = metrics.peak_busbw(
+        [{half: row[half] if _has_busbw(row[half]) else {} for half in ("out_of_place", "in_place")} for row in rows])
     wrongs = [
         place["wrong"]
         for row in rows

@@ -26,8 +26,12 @@ def ordered_aliases(alias_map, inventory_hosts=None):
     """Return ``[(alias, host), ...]`` ordered by alias (node001, node002, ...).
 
     With ``inventory_hosts`` (the inventory's GPU nodes), aliases of hosts that inventory lacks are left
-    out, so a one-host inventory (a single GPU machine) accepts nodes=1 only.
+    out, so a one-host inventory (a single GPU machine) accepts nodes=1 only. Without an alias map (an
+    empty one: an inventory other than the real cluster's) every inventory host is its own alias, in
+    inventory order.
     """
+    if alias_map == {} and inventory_hosts:
+        return [(str(host), str(host)) for host in inventory_hosts]
     if not isinstance(alias_map, dict) or not alias_map:
         raise NodeSelectionError(
             "h200_node_aliases must be a non-empty mapping of alias to inventory host, "

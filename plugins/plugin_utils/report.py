@@ -24,6 +24,7 @@ import re
 
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import node_selection
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import run_dir as contract
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import scaling_model
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import strict_json
 
@@ -199,17 +200,10 @@ def _phase_reason(phases, phase, nodes, label=None):
 
 
 def _peak_busbw(data):
-    """The file's peak busbw; when a writer left it out (or wrote no finite number), the largest busbw of its
-    rows, out of place first (the one rule of module_utils/nccl_output.py)."""
-    if _finite(data.get("peak_busbw_gbps")) is not None:
-        return _finite(data["peak_busbw_gbps"])
-    values = [
-        place["busbw_gbps"]
-        for row in _clean_rows(data.get("rows"))
-        for place in ([row["out_of_place"]] if row["out_of_place"]["busbw_gbps"] is not None else [row["in_place"]])
-        if place["busbw_gbps"] is not None
-    ]
-    return max(values) if values else None
+    """The peak busbw of a result file's rows (metrics.peak_busbw, the project's one rule); the file's own
+    figure only where it has no usable row."""
+    peak = metrics.peak_busbw(_clean_rows(data.get("rows")))
+    return peak if peak is not None else _finite(data.get("peak_busbw_gbps"))
 
 
 def read_collectives(run_dir, run, phases, line_rate_gbps, skipped=None):
@@ -245,7 +239,8 @@ def read_collectives(run_dir, run, phases, line_rate_gbps, skipped=None):
                 continue
             if (name, nodes, gpus) not in found:
                 entry = _missing_collective(name, nodes, None,
-                                            _phase_reason(phases, "collectives", nodes, config["label"]))
+                                            _phase_reason(phases, contract.recorded_phase("nccl"), nodes,
+                                                          config["label"]))
                 entry["gpus"] = gpus
                 entries.append(entry)
     return sorted(entries, key=lambda e: (e["collective"], e["nodes"], e["gpus"] or 0, e["variant"] or ""))
@@ -492,8 +487,8 @@ def read_sft(run_dir, run, phases, telemetry, skipped=None):
                               "sweep": "gpus" if parsed[1] else "nodes"}
     for label, config in configs.items():
         nodes, subset, _variant = node_selection.parse_config_label(label)
-        summary = _load_json(os.path.join(run_dir, "sft", label, "summary.json"), skipped)
-        phase_telemetry = telemetry.get("sft-" + label)
+        summary = _load_json(contract.sft_summary(run_dir, label), skipped)
+        phase_telemetry = telemetry.get(contract.telemetry_label("sft", label))
         window = _timed_window(summary)
         phase_util, phase_reason, _phase_samples = gpu_util_mean(phase_telemetry, gpus=subset)
         # The target is judged on the timed steps: the phase also holds data loading, model set-up and warm-up.
@@ -508,7 +503,7 @@ def read_sft(run_dir, run, phases, telemetry, skipped=None):
                  "gpu_util_mean": util, "gpu_util_reason": util_reason, "gpu_util_scope": scope,
                  "gpu_util_samples": samples, "gpu_util_phase_mean": phase_util}
         if not isinstance(summary, dict):
-            entry.update(status="missing", reason=_phase_reason(phases, "sft", nodes, label))
+            entry.update(status="missing", reason=_phase_reason(phases, contract.recorded_phase("sft"), nodes, label))
         elif summary.get("status") != "ok":
             error = summary.get("error") if isinstance(summary.get("error"), dict) else {
                 "message": str(summary.get("error") or summary.get("status") or "no status written")}
@@ -621,7 +616,7 @@ def _stored_baseline(run_dir, results_root, like):
         other = os.path.join(results_root, name)
         if not _RUN_DIR_NAME.match(name) or os.path.realpath(other) == this:
             continue
-        summary = _load_json(os.path.join(other, "sft", "n1", "summary.json"))  # another run's damage is not ours
+        summary = _load_json(contract.sft_summary(other, "n1"))  # another run's damage is not ours
         if not isinstance(summary, dict) or summary.get("status") != "ok":
             continue
         if _finite(summary.get("tokens_per_s_per_gpu")) is None:
@@ -828,14 +823,14 @@ def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, 
         raise ReportError("run_dir %r is not a directory" % (run_dir,))
     line_rate_gbps = _number("h200_line_rate_gbps", line_rate_gbps)
     targets = normalise_targets(targets)
-    run_path = os.path.join(run_dir, "run.json")
+    run_path = contract.run_json(run_dir)
     if not os.path.exists(run_path):
         raise ReportError("%s is missing: the run directory was not created by benchmark.yml" % run_path)
     skipped = []
     run = _clean_run(_load_json(run_path, skipped) or {})
     run_id = run.get("run_id") or os.path.basename(os.path.normpath(run_dir))
-    phases = _clean_phases(_load_jsonl(os.path.join(run_dir, "phases.jsonl"), skipped),
-                           os.path.join(run_dir, "phases.jsonl"), skipped)
+    phases = _clean_phases(_load_jsonl(contract.phases_jsonl(run_dir), skipped), contract.phases_jsonl(run_dir),
+                           skipped)
     collectives = read_collectives(run_dir, run, phases, line_rate_gbps, skipped)
     lat = latency(collectives)
     telemetry = read_telemetry(run_dir, skipped)
@@ -896,13 +891,13 @@ def write_report(run_dir, line_rate_gbps=800, targets=None, results_root=None, w
     summary, collectives, telemetry = build_summary(run_dir, line_rate_gbps, targets, results_root, weak_tolerance)
     if report_render.MISSING_LIBRARY:  # keep the numbers, then say what the plots and report.md need
         summary["plots"] = []
-        _atomic_write(os.path.join(run_dir, "summary.json"), _json(summary))
+        _atomic_write(os.path.join(run_dir, contract.SUMMARY_JSON), _json(summary))
         raise ReportError("summary.json written, but no plots or report.md: %s is missing"
                           % report_render.MISSING_LIBRARY)
     plots = report_render.render_plots(run_dir, summary, collectives, telemetry)
     summary["plots"] = plots
-    _atomic_write(os.path.join(run_dir, "summary.json"), _json(summary))
-    _atomic_write(os.path.join(run_dir, "report.md"), report_render.markdown(summary))
+    _atomic_write(os.path.join(run_dir, contract.SUMMARY_JSON), _json(summary))
+    _atomic_write(os.path.join(run_dir, contract.REPORT_MD), report_render.markdown(summary))
     return summary
 
 

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import os
 
-try:  # the control node's requirements (requirements/control.txt)
+try:  # the control node's requirements (requirements.txt of the collection)
     import matplotlib
 
     matplotlib.use("Agg")  # no display on the control node
@@ -20,7 +20,7 @@ try:  # the control node's requirements (requirements/control.txt)
     import matplotlib.pyplot as plt
     import pandas as pd
 except ImportError as exc:
-    MISSING_LIBRARY = "%s (pip install -r requirements/control.txt on the control node)" % exc
+    MISSING_LIBRARY = "%s (pip install -r requirements.txt of the collection on the control node)" % exc
 else:
     MISSING_LIBRARY = None
 

@@ -44,9 +44,19 @@ def test_derived_lists():
     assert lines == ["10.2.201.1 hgx-0001 node001", "10.2.201.9 hgx-0009 node008"]
 
 
-def test_empty_alias_map_is_rejected():
+def test_empty_alias_map_is_rejected_without_inventory_hosts():
     with pytest.raises(ns.NodeSelectionError, match="h200_node_aliases"):
         ns.select_hosts({}, 1)
+    with pytest.raises(ns.NodeSelectionError, match="h200_node_aliases"):
+        ns.select_hosts({}, 1, [])
+
+
+def test_no_alias_map_selects_the_gpu_group_in_inventory_order():
+    inventory = ["gpu-b", "gpu-a", "gpu-c"]  # not sorted: inventory order is kept
+    assert ns.select_hosts({}, 2, inventory) == ["gpu-b", "gpu-a"]
+    assert ns.parse_node_counts("1,3", len(ns.ordered_aliases({}, inventory))) == [1, 3]
+    with pytest.raises(ns.NodeSelectionError, match="from 1 to 3"):
+        ns.select_hosts({}, 4, inventory)
 
 
 def test_inventory_without_some_mapped_hosts_limits_the_range():

@@ -50,4 +50,4 @@ def test_two_rank_gloo_run_writes_rows(tmp_path: Path, workload_env: dict) -> No
             place = row["out_of_place"]
             assert place["time_us"] > 0 and place["wrong"] == 0
             assert place["busbw_gbps"] == pytest.approx(place["algbw_gbps"] * collectives.busbw_factor(op, 2))
-        assert entry["peak_busbw_gbps"] >= entry["avg_busbw_gbps"] > 0 and entry["wrong_total"] == 0
+        assert entry["avg_busbw_gbps"] > 0 and entry["wrong_total"] == 0 and "peak_busbw_gbps" not in entry

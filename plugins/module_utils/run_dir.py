@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
 import json
 import os
 
@@ -83,6 +84,33 @@ def counters_file(run_dir, label, host):
 
 def sft_summary(run_dir, label):
     return os.path.join(run_dir, "sft", label, "summary.json")
+
+
+# -- what a run directory holds (the report's reading, sorted) -------------------------------------------
+def collective_files(run_dir):
+    """nccl/<configuration label>/<collective>.json (n2, n1-g2, n2-ring)."""
+    return sorted(glob.glob(os.path.join(run_dir, "nccl", "n*", "*.json")))
+
+
+def weak_node_files(run_dir):
+    """nccl/weak/<node-host or pair-a-b>/<collective>.json."""
+    return sorted(glob.glob(os.path.join(run_dir, "nccl", "weak", "*", "*.json")))
+
+
+def telemetry_files(run_dir):
+    """telemetry/<phase label>/<host>.jsonl."""
+    return sorted(glob.glob(os.path.join(run_dir, "telemetry", "*", "*.jsonl")))
+
+
+def sft_dirs(run_dir):
+    """sft/<configuration label>/."""
+    return sorted(glob.glob(os.path.join(run_dir, "sft", "n*")))
+
+
+def host_files(run_dir, folder):
+    """preflight/<host>.json or env/<host>.json, with the host: [(host, path)]."""
+    paths = sorted(glob.glob(os.path.join(run_dir, folder, "*.json")))
+    return [(os.path.basename(path)[: -len(".json")], path) for path in paths]
 
 
 # -- records -----------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
 import json
 import math
 import os
@@ -210,7 +209,7 @@ def read_collectives(run_dir, run, phases, line_rate_gbps, skipped=None):
     """One entry per collective result file in nccl/<label>/ (n<N>, n1-g<k>, n2-ring), plus entries for the
     missing ones. ``gpus`` is the GPUs per node of a GPU-sweep configuration, None for whole nodes."""
     entries = []
-    for path in sorted(glob.glob(os.path.join(run_dir, "nccl", "n*", "*.json"))):
+    for path in contract.collective_files(run_dir):
         parsed = node_selection.parse_config_label(os.path.basename(os.path.dirname(path)))
         if not parsed:
             continue
@@ -374,7 +373,7 @@ def read_weak_node(run_dir, line_rate_gbps, tolerance, skipped=None):
     A result is flagged when its peak busbw is below (1 - tolerance) x the median of its kind.
     """
     entries = []
-    for path in sorted(glob.glob(os.path.join(run_dir, "nccl", "weak", "*", "*.json"))):
+    for path in contract.weak_node_files(run_dir):
         label = os.path.basename(os.path.dirname(path))
         kind = "node" if label.startswith("node-") else "pair"
         data = _load_json(path, skipped) or {}
@@ -411,7 +410,7 @@ def read_telemetry(run_dir, skipped=None):
     """Per phase dir (telemetry/<phase>-<label>/): per host the samples [(t, mean GPU util %, GPUs, {index: util %})]
     or the absence reason."""
     phases = {}
-    for path in sorted(glob.glob(os.path.join(run_dir, "telemetry", "*", "*.jsonl"))):
+    for path in contract.telemetry_files(run_dir):
         phase = os.path.basename(os.path.dirname(path))
         host = os.path.basename(path)[: -len(".jsonl")]
         samples, absent = [], None
@@ -479,7 +478,7 @@ def read_sft(run_dir, run, phases, telemetry, skipped=None):
     """One entry per configuration of the run (sft/<label>/summary.json), or why there is none."""
     entries = []
     configs = {c["label"]: c for c in _configs(run)} if _selected(run, "sft") else {}
-    for path in glob.glob(os.path.join(run_dir, "sft", "n*")):
+    for path in contract.sft_dirs(run_dir):
         label = os.path.basename(path)
         parsed = node_selection.parse_config_label(label)
         if parsed and not parsed[2] and label not in configs:
@@ -701,17 +700,15 @@ def _flatten(value, prefix=""):
 def read_hosts(run_dir, skipped=None):
     """Preflight result and flattened environment record of every host that has either."""
     hosts = {}
-    for path in sorted(glob.glob(os.path.join(run_dir, "preflight", "*.json"))):
+    for host, path in contract.host_files(run_dir, "preflight"):
         data = _load_json(path, skipped) or {}
-        host = os.path.basename(path)[: -len(".json")]
         checks = data.get("checks") if isinstance(data.get("checks"), list) else []
         failed = [c for c in checks if isinstance(c, dict) and c.get("status") != "pass"]
         if len(failed) + len([c for c in checks if isinstance(c, dict) and c.get("status") == "pass"]) < len(checks):
             _skip(skipped, path, "checks that are not objects: left out")
         hosts.setdefault(host, {})["preflight"] = {"ok": data.get("ok") if isinstance(data.get("ok"), bool) else None,
                                                    "not_passed": failed}
-    for path in sorted(glob.glob(os.path.join(run_dir, "env", "*.json"))):
-        host = os.path.basename(path)[: -len(".json")]
+    for host, path in contract.host_files(run_dir, "env"):
         hosts.setdefault(host, {})["env"] = _flatten(_load_json(path, skipped) or {})
     return hosts
 

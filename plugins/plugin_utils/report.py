@@ -733,6 +733,10 @@ def _target(name, target, unit, comparison, measured, note=None, reason=None):
     }
 
 
+# one target record, for each run's report and the campaign report (plugin_utils/campaign.py)
+target_record = _target
+
+
 def targets_table(targets, line_rate_gbps, sft, scale, collectives, lat):
     rows = []
     largest = max((e for e in sft if e["status"] == "ok"), key=lambda e: (e["nodes"], e["gpus"] or 10**6), default=None)

@@ -66,13 +66,18 @@ def collective_line(record, collective, label):
     peak = metrics.peak_busbw(rows)
     if peak is None:
         return "%s %s: no result" % (collective, label)
+    # the smallest message that moved bytes (nccl-tests prints 0-byte rows where a size does not divide)
+    sized = [r for r in rows if (r.get("size_bytes") or 0) > 0] or rows
+    smallest = min(sized, key=lambda r: r.get("size_bytes") or 0)
+    time_us = (smallest.get("out_of_place") or {}).get("time_us")
+    time_text = "{}-byte time {}".format(smallest.get("size_bytes"),
+                                         "%.1f us" % time_us if time_us is not None else "not measured")
+    if (record.get("ranks") or 2) < 2:
+        return "%s %s: one rank, no bandwidth between ranks; %s" % (collective, label, time_text)
     at = max((r for r in rows if (r.get("out_of_place") or {}).get("busbw_gbps") == peak
               or (r.get("in_place") or {}).get("busbw_gbps") == peak), key=lambda r: r.get("size_bytes") or 0)
-    smallest = min(rows, key=lambda r: r.get("size_bytes") or 0)
-    time_us = (smallest.get("out_of_place") or {}).get("time_us")
-    return "{} {}: peak busbw {:.1f} GB/s ({:.0f} Gb/s) at {:,} B, {}-byte time {}".format(
-        collective, label, peak, peak * metrics.BITS_PER_BYTE, at.get("size_bytes") or 0,
-        smallest.get("size_bytes"), "%.1f us" % time_us if time_us is not None else "not measured")
+    return "{} {}: peak busbw {:.1f} GB/s ({:.0f} Gb/s) at {:,} B, {}".format(
+        collective, label, peak, peak * metrics.BITS_PER_BYTE, at.get("size_bytes") or 0, time_text)
 
 
 def setting_errors(mapping, variable):

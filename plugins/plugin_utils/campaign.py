@@ -117,14 +117,14 @@ def _targets(groups, collectives, runs, line_rate_gbps, targets):
                 if row["sweep"] == "nodes" and row["nodes"] == nodes and row["efficiency"] is not None]
         best = max(effs) if effs else None
         judged.append(report.target_record(
-            "scaling_efficiency_%dn" % nodes, target, "%", ">=", best and round(best * 100, 2),
+            "scaling_%d_nodes" % nodes, target, "%", ">=", best and round(best * 100, 2),
             note="per-GPU tokens/s, median of runs at %d nodes / median at 1 node, same configuration" % nodes,
             reason=None if effs else "no %d-node and 1-node SFT runs of one configuration" % nodes))
     between = [c for c in collectives if c["nodes"] >= 2 and c["peak_busbw_gbps"]]
     best = max(between, key=lambda c: c["peak_busbw_gbps"]["median"]) if between else None
     gbits = best and round(best["peak_busbw_gbits_median"], 1)
     judged.append(report.target_record(
-        "busbw", targets["busbw_gbps"], "Gb/s", ">=", gbits,
+        "bus_bandwidth", targets["busbw_gbps"], "Gb/s", ">=", gbits,
         note=best and "%s at %d nodes, median of %d runs; line rate %.0f Gb/s (%.1f %% of it)%s" % (
             best["collective"], best["nodes"], best["peak_busbw_gbps"]["n"], line_rate_gbps,
             100 * gbits / line_rate_gbps,
@@ -132,24 +132,10 @@ def _targets(groups, collectives, runs, line_rate_gbps, targets):
         reason=None if best else "no collective between nodes was measured"))
     latency = _spread([run["summary"].get("latency_us") for run in runs])
     judged.append(report.target_record(
-        "latency_2n", targets["latency_us"], "us", "<", latency and round(latency["median"], 2),
+        "latency_2_nodes", targets["latency_us"], "us", "<", latency and round(latency["median"], 2),
         note=latency and "median of %d runs (min %.1f, max %.1f)" % (latency["n"], latency["min"], latency["max"]),
         reason=None if latency else "no 2-node sendrecv was measured"))
     return judged
-
-
-def verdict(targets):
-    """PASS (every target measured and met), FAIL (one missed), INCOMPLETE (none missed, one not measured)."""
-    passed = sum(1 for t in targets if t["pass"] is True)
-    failed = [t["name"] for t in targets if t["pass"] is False]
-    missing = [t["name"] for t in targets if t["pass"] is None]
-    word = "FAIL" if failed else "INCOMPLETE" if missing else "PASS"
-    detail = "%d of %d targets passed" % (passed, len(targets))
-    if failed:
-        detail += "; failed: %s" % ", ".join(failed)
-    if missing:
-        detail += "; not measured: %s" % ", ".join(missing)
-    return {"verdict": word, "detail": detail}
 
 
 def build_campaign(results_root, line_rate_gbps=800, targets=None, weak_tolerance=0.1):
@@ -173,7 +159,7 @@ def build_campaign(results_root, line_rate_gbps=800, targets=None, weak_toleranc
     groups = _sft_groups(runs)
     collectives = _collectives(runs)
     judged = _targets(groups, collectives, runs, float(line_rate_gbps), targets)
-    return {"results_root": results_root, "line_rate_gbps": float(line_rate_gbps), "verdict": verdict(judged),
+    return {"results_root": results_root, "line_rate_gbps": float(line_rate_gbps), "verdict": report.verdict(judged),
             "targets": judged, "sft": groups, "collectives": collectives, "skipped": skipped,
             "runs": [dict({k: v for k, v in r.items() if k != "summary"},
                           model=r["summary"].get("model"), preset=r["summary"].get("preset"),
@@ -190,8 +176,8 @@ def _spread_text(spread, digits=1, scale=1.0):
         return "—"
     if spread["n"] == 1:
         return "%s (1 run)" % _fmt(spread["median"] * scale, digits)
-    return "%s (%s to %s, %d runs)" % (_fmt(spread["median"] * scale, digits), _fmt(spread["min"] * scale, digits),
-                                    _fmt(spread["max"] * scale, digits), spread["n"])
+    median, low, high = (_fmt(spread[k] * scale, digits) for k in ("median", "min", "max"))
+    return "%s (%s to %s, %d runs)" % (median, low, high, spread["n"])
 
 
 def markdown(campaign, out_dir):

@@ -737,6 +737,20 @@ def _target(name, target, unit, comparison, measured, note=None, reason=None):
 target_record = _target
 
 
+def verdict(targets):
+    """PASS (every target measured and met), FAIL (one missed), INCOMPLETE (none missed, one not measured)."""
+    passed = sum(1 for t in targets if t["pass"] is True)
+    failed = [t["name"] for t in targets if t["pass"] is False]
+    missing = [t["name"] for t in targets if t["pass"] is None]
+    word = "FAIL" if failed else "INCOMPLETE" if missing else "PASS"
+    detail = "%d of %d targets passed" % (passed, len(targets))
+    if failed:
+        detail += "; failed: %s" % ", ".join(failed)
+    if missing:
+        detail += "; not measured: %s" % ", ".join(missing)
+    return {"verdict": word, "detail": detail}
+
+
 def targets_table(targets, line_rate_gbps, sft, scale, collectives, lat):
     rows = []
     largest = max((e for e in sft if e["status"] == "ok"), key=lambda e: (e["nodes"], e["gpus"] or 10**6), default=None)
@@ -876,6 +890,12 @@ def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, 
         "hosts_checked": hosts,
         "skipped": [dict(entry, file=os.path.relpath(entry["file"], run_dir)) for entry in skipped],
     }
+    summary["verdict"] = verdict(summary["targets"])
+    failed_phases = ["%s %s" % (p.get("phase"), p.get("label") or node_selection.config_label(p.get("nodes") or 0))
+                     for p in summary["phases"] if isinstance(p, dict) and p.get("status") == "failed"]
+    if failed_phases:  # a cluster whose phase failed is not accepted, whatever was measured
+        summary["verdict"] = {"verdict": "FAIL", "detail": "%s; phases failed: %s" % (
+            summary["verdict"]["detail"], ", ".join(failed_phases))}
     if largest_sft is None:
         reasons = "; ".join("%s: %s" % (e["label"], e["reason"]) for e in sft) or "SFT not run"
         summary["sft"]["reason"] = reasons

@@ -227,6 +227,8 @@ def _table(header, rows):
 
 def markdown(summary):
     out = ["# Benchmark report %s" % summary["run_id"], ""]
+    if summary.get("verdict"):
+        out += ["**%s**: %s." % (summary["verdict"]["verdict"], summary["verdict"]["detail"]), ""]
     out += _table(
         ["run id", "nodes", "hosts", "GPUs per node", "device", "launcher", "preset", "model"],
         [[summary["run_id"], ", ".join(str(c) for c in summary["counts"] or []) or summary["nodes"],

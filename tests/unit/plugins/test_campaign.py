@@ -58,11 +58,11 @@ def test_gpu_sweep_stays_one_configuration_against_one_gpu(written):
 def test_targets_and_one_verdict_over_the_campaign(written):
     data, text, as_json = written
     targets = {t["name"]: t for t in data["targets"]}
-    assert targets["scaling_efficiency_2n"]["measured"] == 92.5 and targets["scaling_efficiency_2n"]["pass"] is False
-    assert targets["scaling_efficiency_8n"]["pass"] is None
-    assert "cannot be met" in targets["busbw"]["note"] and targets["busbw"]["pass"] is False
+    assert targets["scaling_2_nodes"]["measured"] == 92.5 and targets["scaling_2_nodes"]["pass"] is False
+    assert targets["scaling_8_nodes"]["pass"] is None
+    assert "cannot be met" in targets["bus_bandwidth"]["note"] and targets["bus_bandwidth"]["pass"] is False
     assert data["verdict"]["verdict"] == "FAIL"
-    assert text.splitlines()[2].startswith("**FAIL**: 3 of 6 targets passed; failed: scaling_efficiency_2n, busbw")
+    assert text.splitlines()[2].startswith("**FAIL**: 3 of 6 targets passed; failed: scaling_2_nodes, bus_bandwidth")
     assert as_json["verdict"] == data["verdict"]
 
 

@@ -284,3 +284,14 @@ def test_prediction_needs_the_workload_config(results):
     rows = summary_of(results, SWEEP)["prediction"]
     assert [r["count"] for r in rows] == [2, 4]
     assert all(r["reason"].startswith("not predicted") and r["verdict"] is None for r in rows)
+
+
+def test_one_verdict_line_first(results):
+    """INCOMPLETE when a target was not measured; FAIL when a phase failed, whatever was measured."""
+    sweep = summary_of(results, GPU_SWEEP)
+    assert sweep["verdict"]["verdict"] == "INCOMPLETE"
+    assert sweep["verdict"]["detail"].startswith("1 of 6 targets passed; not measured: scaling_2_nodes")
+    cpu = summary_of(results, CPU)
+    assert cpu["verdict"]["verdict"] == "FAIL" and "phases failed: collectives n1, sft n1" in cpu["verdict"]["detail"]
+    text = (results / CPU / "report.md").read_text().splitlines()
+    assert text[2].startswith("**FAIL**: ") and "phases failed" in text[2]

@@ -52,3 +52,6 @@ def test_collective_line_as_a_collective_finishes():
     assert rr.collective_line({"rows": [], "error": "rc 1"}, "sendrecv", "n2") == "sendrecv n2: failed: rc 1"
     assert rr.collective_line({"rows": []}, "alltoall", "n1") == "alltoall n1: no result"
     assert rr.collective_line(None, "alltoall", "n1") == "alltoall n1: no result"
+    zero_first = [dict(rows[0], size_bytes=0, out_of_place={"time_us": 0.2, "busbw_gbps": 0.0}), *rows]
+    assert rr.collective_line({"rows": zero_first, "ranks": 1}, "all_gather", "n1-g1") == (
+        "all_gather n1-g1: one rank, no bandwidth between ranks; 8-byte time 21.3 us")

@@ -500,6 +500,7 @@ def read_sft(run_dir, run, phases, telemetry, skipped=None):
         entry = {"label": label, "nodes": nodes, "sweep": config.get("sweep") or "nodes", "gpus": subset,
                  "gpus_used": subset or run.get("gpus_per_node"),
                  "gpu_util_mean": util, "gpu_util_reason": util_reason, "gpu_util_scope": scope,
+                 "timed_window": list(window) if window else None,
                  "gpu_util_samples": samples, "gpu_util_phase_mean": phase_util}
         if not isinstance(summary, dict):
             entry.update(status="missing", reason=_phase_reason(phases, contract.recorded_phase("sft"), nodes, label))

@@ -12,6 +12,8 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import run_dir as contract
+
 try:  # the control node's requirements (requirements.txt of the collection)
     import matplotlib
 
@@ -52,8 +54,20 @@ def _series_label(entry):
     return label + (" (%s)" % ", ".join(extras) if extras else "")
 
 
-def plot_busbw(path, name, entries, line_rate_gbps):
-    """busbw (out-of-place, GB/s) against message size, one line per node count; the line rate for reference."""
+def _size_axis(ax, sizes):
+    """Message sizes on a log axis, labelled 8, 1K, 1M, 8G."""
+    ax.set_xscale("log", base=2)
+    if sizes:
+        ticks = sorted(sizes)
+        step = max(1, len(ticks) // 10)
+        ax.set_xticks(ticks[::step])
+        ax.set_xticklabels([_size_label(s) for s in ticks[::step]], rotation=45)
+    ax.set_xlabel("message size (bytes)")
+
+
+def plot_busbw(path, name, entries, line_rate_gbps, target_gbits):
+    """busbw (out of place, Gb/s as the targets) against message size, one line per configuration; between
+    nodes the per-node line rate and the bandwidth target for reference."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
     sizes = set()
     for entry in entries:
@@ -62,21 +76,43 @@ def plot_busbw(path, name, entries, line_rate_gbps):
         if frame.empty:
             continue
         sizes.update(frame["size_bytes"].tolist())
-        ax.plot(frame["size_bytes"], frame["busbw_gbps"], marker="o", markersize=3, label=_series_label(entry))
+        ax.plot(frame["size_bytes"], frame["busbw_gbps"] * 8.0, marker="o", markersize=3, label=_series_label(entry))
     if any(e["nodes"] >= 2 for e in entries):
-        ax.axhline(line_rate_gbps / 8.0, color="red", linestyle="--", linewidth=1,
-                   label="line rate %g Gb/s = %g GB/s per node" % (line_rate_gbps, line_rate_gbps / 8.0))
-    ax.set_xscale("log", base=2)
-    if sizes:
-        ticks = sorted(sizes)
-        step = max(1, len(ticks) // 10)
-        ax.set_xticks(ticks[::step])
-        ax.set_xticklabels([_size_label(s) for s in ticks[::step]], rotation=45)
-    ax.set_xlabel("message size (bytes)")
-    ax.set_ylabel("busbw (GB/s, out of place)")
+        ax.axhline(line_rate_gbps, color="red", linestyle="--", linewidth=1,
+                   label="line rate %g Gb/s per node" % line_rate_gbps)
+        if target_gbits is not None:
+            ax.axhline(target_gbits, color="black", linestyle=":", linewidth=1,
+                       label="target %g Gb/s%s" % (target_gbits, " (above the line rate)"
+                                                   if target_gbits > line_rate_gbps else ""))
+    _size_axis(ax, sizes)
+    ax.set_ylabel("busbw (Gb/s, out of place)")
     ax.set_title("%s: bus bandwidth against message size" % name)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_latency(path, entries, target_us):
+    """Time of each collective against message size (log-log, out of place), with the latency target."""
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    sizes = set()
+    for entry in entries:
+        points = sorted((int(r["size_bytes"]), r["out_of_place"]["time_us"]) for r in entry["rows"]
+                        if r.get("size_bytes") and (r.get("out_of_place") or {}).get("time_us") is not None)
+        if points:
+            sizes.update(p[0] for p in points)
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3,
+                    label="%s, %s" % (entry["collective"], _series_label(entry)))
+    if target_us is not None:
+        ax.axhline(target_us, color="red", linestyle="--", linewidth=1, label="target < %g us (2 nodes)" % target_us)
+    _size_axis(ax, sizes)
+    ax.set_yscale("log")
+    ax.set_ylabel("time (us, out of place)")
+    ax.set_title("collective time against message size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -86,7 +122,8 @@ def _throughput_and_efficiency(left, right, names, points, key, xlabel, title):
     """Bars of tokens/s per GPU (left) and the measured efficiency line (right); returns [(count, %)]."""
     left.bar(names, [p["tokens_per_s_per_gpu"] for p in points], color="tab:blue")
     for i, p in enumerate(points):
-        left.annotate(fmt(p["tokens_per_s_per_gpu"]), (i, p["tokens_per_s_per_gpu"]), ha="center", va="bottom")
+        left.annotate("{:,.0f}".format(p["tokens_per_s_per_gpu"]), (i, p["tokens_per_s_per_gpu"]), ha="center",
+                      va="bottom")
     left.set_xlabel(xlabel)
     left.set_ylabel("tokens/s per GPU (median of timed steps)")
     left.set_title(title)
@@ -151,16 +188,26 @@ def plot_gpu_scaling(path, gpu_scale):
     plt.close(fig)
 
 
-def plot_gpu_util(path, phase, hosts):
-    """GPU utilisation over time, mean over the GPUs of each node, one line per node."""
+def plot_gpu_util(path, phase, hosts, target_pct=None, window=None):
+    """GPU utilisation over time per node: the mean over its GPUs (solid) and the lowest GPU (dotted), the
+    target line, and the timed steps the verdict is judged on (shaded)."""
     fig, ax = plt.subplots(figsize=(9, 4.5))
     start = min(s[0] for h in hosts.values() for s in h["samples"])
     for host, data in sorted(hosts.items()):
-        if data["samples"]:
-            ax.plot([s[0] - start for s in data["samples"]], [s[1] for s in data["samples"]], label=host, linewidth=1)
+        if not data["samples"]:
+            continue
+        times = [s[0] - start for s in data["samples"]]
+        (line,) = ax.plot(times, [s[1] for s in data["samples"]], label="%s mean" % host, linewidth=1)
+        lowest = [min(s[3].values()) if s[3] else s[1] for s in data["samples"]]
+        if any(s[2] > 1 for s in data["samples"]):
+            ax.plot(times, lowest, linestyle=":", linewidth=1, color=line.get_color(), label="%s lowest GPU" % host)
+    if window:
+        ax.axvspan(window[0] - start, window[1] - start, color="tab:green", alpha=0.12, label="timed steps")
+    if target_pct is not None:
+        ax.axhline(target_pct, color="red", linestyle="--", linewidth=1, label="target %g %%" % target_pct)
     ax.set_ylim(0, 105)
     ax.set_xlabel("seconds since the first sample")
-    ax.set_ylabel("GPU utilisation (%, mean over the node's GPUs)")
+    ax.set_ylabel("GPU utilisation (%)")
     ax.set_title("GPU utilisation during %s" % phase)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
@@ -175,17 +222,25 @@ def render_plots(run_dir, summary, collectives, telemetry):
     plots_dir = os.path.join(run_dir, "plots")
     os.makedirs(plots_dir, exist_ok=True)
     jobs = []
-    for name in sorted({e["collective"] for e in collectives}):
-        entries = [e for e in collectives if e["collective"] == name and e["rows"]]
-        if entries:
-            jobs.append(("busbw_%s.png" % name, plot_busbw, (name, entries, summary["line_rate_gbps"])))
+    targets = {t["name"]: t["target"] for t in summary["targets"]}
+    # one rank moves nothing between ranks: no bandwidth to plot
+    moving = [e for e in collectives if e["rows"] and (e.get("ranks") or 2) >= 2]
+    for name in sorted({e["collective"] for e in moving}):
+        entries = [e for e in moving if e["collective"] == name]
+        jobs.append(("busbw_%s.png" % name, plot_busbw,
+                     (name, entries, summary["line_rate_gbps"], targets.get("bus_bandwidth"))))
+    if moving:
+        jobs.append(("latency.png", plot_latency, (moving, targets.get("latency_2_nodes"))))
     if summary["scaling"]:
         jobs.append(("scaling.png", plot_scaling, (summary,)))
     if (summary.get("gpu_scaling") or {}).get("points"):
         jobs.append(("scaling_gpus.png", plot_gpu_scaling, (summary["gpu_scaling"],)))
+    windows = {contract.telemetry_label("sft", e["label"]): e.get("timed_window")
+               for e in summary.get("sft_runs") or []}
     for phase, hosts in sorted(telemetry.items()):
         if any(h["samples"] for h in hosts.values()):
-            jobs.append(("gpu_util_%s.png" % phase, plot_gpu_util, (phase, hosts)))
+            jobs.append(("gpu_util_%s.png" % phase, plot_gpu_util,
+                         (phase, hosts, targets.get("gpu_utilisation"), windows.get(phase))))
     written = []
     for name, plot, args in jobs:
         rel = os.path.join("plots", name)
@@ -277,7 +332,7 @@ def markdown(summary):
         fmt(lat["latency_us"], lat.get("reason"), suffix=" us")
         + ("" if lat["latency_us"] is None else " (sendrecv, %s bytes, %d nodes, %s)%s" % (
             lat["size_bytes"], lat["nodes"], lat["tool"], "; " + lat["note"] if lat.get("note") else "")))]
-    out += _plot_links(summary, "busbw_")
+    out += _plot_links(summary, "busbw_") + _plot_links(summary, "latency")
     if summary["weak_node"]:
         out += ["", "## Weak node search", "",
                 "Each node alone and each pair of nodes; a result below 90 % of the median of its kind is flagged.", ""]

@@ -132,7 +132,7 @@ def test_cpu_run_failed_pieces_and_mfu(results):
 def test_plots_exist_and_are_png(results):
     summary = summary_of(results, SWEEP)
     expected = {"plots/busbw_all_reduce.png", "plots/busbw_all_gather.png", "plots/busbw_sendrecv.png",
-                "plots/scaling.png", "plots/gpu_util_sft-n4.png"}
+                "plots/latency.png", "plots/scaling.png", "plots/gpu_util_sft-n4.png"}
     assert set(summary["plots"]) == expected
     for rel in expected:
         data = (results / SWEEP / rel).read_bytes()
@@ -295,3 +295,12 @@ def test_one_verdict_line_first(results):
     assert cpu["verdict"]["verdict"] == "FAIL" and "phases failed: collectives n1, sft n1" in cpu["verdict"]["detail"]
     text = (results / CPU / "report.md").read_text().splitlines()
     assert text[2].startswith("**FAIL**: ") and "phases failed" in text[2]
+
+
+def test_no_bandwidth_plot_for_one_rank(results):
+    """The GPU sweep's 1-GPU collectives move nothing between ranks: plotted only where 2 GPUs ran."""
+    summary = summary_of(results, GPU_SWEEP)
+    one_rank = [c for c in summary["collectives"] if c["ranks"] == 1]
+    assert one_rank and "plots/busbw_all_reduce.png" in summary["plots"] and "plots/latency.png" in summary["plots"]
+    timed = [e["timed_window"] for e in summary["sft_runs"]]
+    assert all(w and w[1] > w[0] for w in timed)  # the shaded window of the GPU-utilisation plots

@@ -519,6 +519,7 @@ def read_sft(run_dir, run, phases, telemetry, skipped=None):
             "micro_batch_size", "grad_accum", "tokens_per_s", "tokens_per_s_per_gpu", "tflops_per_gpu", "mfu",
             "optimizer_step_s", "checkpoint_layers", "offload",
             "mfu_with_attention", "peak_mem_gb", "loss_first", "loss_last", "flops_convention", "timed_steps",
+            "attention",
         ):
             value = summary.get(key) if isinstance(summary, dict) and entry["status"] == "ok" else None
             # figures are finite numbers or null; names and conventions stay text
@@ -530,6 +531,43 @@ def read_sft(run_dir, run, phases, telemetry, skipped=None):
             entry["mfu_reason"] = None if entry["status"] == "ok" else entry["status"]
         entries.append(entry)
     return sorted(entries, key=lambda e: (e["nodes"], e["gpus"] or 10**6))
+
+
+# Diagnosis thresholds (docs/report.md "Diagnosis"): a CPU optimizer step that takes this share of a step makes
+# the run host-bound; GPU utilisation at or above this is busy; a fall of this many points from 1 node is lost to
+# communication between nodes.
+HOST_BOUND_SHARE = 0.25
+BUSY_UTIL_PCT = 90.0
+COMM_DROP_POINTS = 5.0
+
+
+def diagnose(entry, one_node=None):
+    """What bounds one SFT run, from what was measured: host (CPU optimizer step), communication (utilisation
+    falling from 1 node), compute (GPUs busy), or unknown where the numbers do not decide. Returns
+    {"bound", "because"}."""
+    if entry.get("status") != "ok":
+        return {"bound": "unknown", "because": "the run did not finish"}
+    util = entry.get("gpu_util_mean")
+    shape = [entry.get(k) for k in ("micro_batch_size", "seq_len", "grad_accum", "world_size")]
+    tokens_per_step = math.prod(shape) if all(shape) else None
+    step_s = tokens_per_step / entry["tokens_per_s"] if tokens_per_step and entry.get("tokens_per_s") else None
+    optimizer_s = entry.get("optimizer_step_s")
+    if step_s and optimizer_s is not None and optimizer_s / step_s >= HOST_BOUND_SHARE:
+        return {"bound": "host", "because": "the optimizer step takes %.1f s of a %.1f s step (%.0f %%; offload: %s)"
+                % (optimizer_s, step_s, 100 * optimizer_s / step_s, entry.get("offload") or "none")}
+    if util is None:
+        return {"bound": "unknown", "because": "no GPU utilisation over the timed steps (%s)"
+                % (entry.get("gpu_util_reason") or "not measured")}
+    base_util = (one_node or {}).get("gpu_util_mean")
+    if entry.get("nodes", 1) >= 2 and base_util is not None and base_util - util >= COMM_DROP_POINTS:
+        return {"bound": "communication", "because": "GPU utilisation falls from %.1f %% on 1 node to %.1f %% on %d"
+                % (base_util, util, entry["nodes"])}
+    if util >= BUSY_UTIL_PCT:
+        mfu = entry.get("mfu")
+        return {"bound": "compute", "because": "GPUs busy %.1f %% of the timed steps%s" % (
+            util, ", MFU %.1f %%" % (100 * mfu) if mfu is not None else "")}
+    return {"bound": "unknown", "because": "GPUs busy %.1f %% of the timed steps; neither the optimizer step nor a "
+            "fall from 1 node explains the idle time (input or launch overhead are not measured)" % util}
 
 
 _SFT_NUMBERS = ("world_size", "gpus_per_node", "zero_stage", "seq_len", "micro_batch_size", "grad_accum",
@@ -851,6 +889,9 @@ def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, 
     lat = latency(collectives)
     telemetry = read_telemetry(run_dir, skipped)
     sft = read_sft(run_dir, run, phases, telemetry, skipped)
+    one_node = next((e for e in sft if e["label"] == "n1" and e["status"] == "ok"), None)
+    for entry in sft:
+        entry["diagnosis"] = diagnose(entry, one_node)
     scale = scaling(run_dir, run_id, sft, results_root)
     gpu_scale = gpu_scaling(sft)
     hosts = read_hosts(run_dir, skipped)

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import run_dir as contract
@@ -284,6 +285,7 @@ def markdown(summary):
     out = ["# Benchmark report %s" % summary["run_id"], ""]
     if summary.get("verdict"):
         out += ["**%s**: %s." % (summary["verdict"]["verdict"], summary["verdict"]["detail"]), ""]
+    out += [*_hardware(summary), ""]
     out += _table(
         ["run id", "nodes", "hosts", "GPUs per node", "device", "launcher", "preset", "model"],
         [[summary["run_id"], ", ".join(str(c) for c in summary["counts"] or []) or summary["nodes"],
@@ -363,6 +365,7 @@ def markdown(summary):
           "%s -> %s" % (fmt(s["loss_first"], "-"), fmt(s["loss_last"], "-")), fmt(s["peak_mem_gb"], "-"),
           _settings(s), s["model_source"] or "-"] for s in summary["sft_runs"]],
     ) if summary["sft_runs"] else ["SFT was not run."]
+    out += ["", *(_diagnosis(s) for s in summary["sft_runs"] if s.get("diagnosis"))]
     out += ["", "## Scaling", ""]
     base = summary["scaling_baseline"]
     if base is None:
@@ -409,6 +412,12 @@ def _where(collective):
     if collective.get("gpus"):
         return "%d (%d GPU%s)" % (collective["nodes"], collective["gpus"], "" if collective["gpus"] == 1 else "s")
     return collective["nodes"]
+
+
+def _diagnosis(sft):
+    bound, because = sft["diagnosis"]["bound"], sft["diagnosis"]["because"]
+    verdict = "unknown" if bound == "unknown" else "**%s-bound**" % bound
+    return "- Diagnosis %s: %s (%s)." % (sft["label"], verdict, because)
 
 
 def _settings(sft):
@@ -484,6 +493,47 @@ def _intra_node(summary):
 def _plot_links(summary, prefix):
     return [""] + ["![%s](%s)" % (os.path.basename(p), p) for p in summary.get("plots", [])
                    if os.path.basename(p).startswith(prefix)]
+
+
+# What an operator checks first, from each node's environment record (env/<host>.json, flattened).
+_HARDWARE = (
+    ("GPUs", "gpus"), ("driver", "driver"), ("CUDA driver API / toolkit", ("cuda_driver_api", "cuda_toolkit")),
+    ("NCCL system library", "nccl_library"), ("NCCL in torch (SFT)", "python_packages.torch.cuda.nccl"),
+    ("torch", "python_packages.torch"), ("DeepSpeed", "python_packages.deepspeed"),
+    ("transformers", "python_packages.transformers"), ("flash-attn", "python_packages.flash-attn"),
+    ("OFED", "ofed"), ("OS / kernel", ("os", "kernel")),
+)
+
+
+def _gpus_text(value):
+    try:
+        gpus = json.loads(value) if isinstance(value, str) else value
+        models = sorted({g.get("model") for g in gpus})
+        return "%d x %s" % (len(gpus), ", ".join(str(m) for m in models)) if gpus else "none"
+    except (TypeError, ValueError, AttributeError):
+        return fmt(value, "absent")
+
+
+def _hardware(summary):
+    """Hardware and versions in one table, with every node that differs from the others named."""
+    envs = {h: d["env"] for h, d in (summary.get("hosts_checked") or {}).items() if d.get("env")}
+    if not envs:
+        return ["No environment record (env/<host>.json): hardware and versions unknown."]
+    rows = []
+    for name, keys in _HARDWARE:
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        values = {h: " / ".join(_gpus_text(e.get(k)) if k == "gpus" else fmt(e.get(k), "absent") for k in keys)
+                  for h, e in envs.items()}
+        counts = {}
+        for value in values.values():
+            counts[value] = counts.get(value, 0) + 1
+        common = max(sorted(counts), key=lambda v: counts[v])
+        others = ["%s (%s)" % (h, v) for h, v in sorted(values.items()) if v != common]
+        every = "all %d node%s" % (len(values), "" if len(values) == 1 else "s")
+        rows.append([name, common, "; ".join(others) or every])
+    kernels = sorted({e["attention"] for e in summary.get("sft_runs") or [] if e.get("attention")})
+    rows.append(["attention kernel (SFT)", ", ".join(kernels) or "no SFT run", "from the workload's summary"])
+    return _table(["hardware and versions", "value", "nodes"], rows)
 
 
 def _environment(hosts):

@@ -304,3 +304,37 @@ def test_no_bandwidth_plot_for_one_rank(results):
     assert one_rank and "plots/busbw_all_reduce.png" in summary["plots"] and "plots/latency.png" in summary["plots"]
     timed = [e["timed_window"] for e in summary["sft_runs"]]
     assert all(w and w[1] > w[0] for w in timed)  # the shaded window of the GPU-utilisation plots
+
+
+def test_hardware_and_versions_name_the_node_that_differs(tmp_path):
+    run = tmp_path / SWEEP
+    shutil.copytree(DATA / SWEEP, run)
+    env = json.loads((run / "env" / "hgx-0003.json").read_text())
+    env.update(driver="550.54.15", gpus=[{"index": i, "model": "NVIDIA H200"} for i in range(7)])
+    (run / "env" / "hgx-0003.json").write_text(json.dumps(env))
+    report.write_report(str(run), results_root=str(tmp_path))
+    lines = (run / "report.md").read_text().splitlines()
+    table = lines[lines.index("| hardware and versions | value | nodes |"):]
+    assert "| driver | 560.35.03 | hgx-0003 (550.54.15) |" in table
+    assert "| GPUs | n/a (absent) | hgx-0003 (7 x NVIDIA H200) |" in table  # the others recorded no GPU list
+    assert "| OS / kernel | n/a (absent) / 6.1.0-28-amd64 | hgx-0004 (n/a (absent) / 6.1.0-27-amd64) |" in table
+    assert lines.index("| hardware and versions | value | nodes |") < lines.index("## Targets")
+
+
+@pytest.mark.parametrize(("entry", "one_node", "bound", "because"), [
+    # 8 x 4096 x 32 x 1 = 1,048,576 tokens at 10,458 tokens/s: a 100.3 s step, 3.9 s of it the CPU Adam step
+    ({"gpu_util_mean": 91.1, "micro_batch_size": 8, "seq_len": 4096, "grad_accum": 32, "world_size": 1,
+      "tokens_per_s": 10458.0, "optimizer_step_s": 3.9, "offload": "optimizer 70 %", "mfu": 0.428}, None,
+     "compute", "GPUs busy 91.1 % of the timed steps, MFU 42.8 %"),
+    ({"gpu_util_mean": 50.9, "micro_batch_size": 8, "seq_len": 4096, "grad_accum": 32, "world_size": 1,
+      "tokens_per_s": 5578.0, "optimizer_step_s": 81.4, "offload": "optimizer"}, None,
+     "host", "the optimizer step takes 81.4 s of a 188.0 s step (43 %; offload: optimizer)"),
+    ({"nodes": 4, "gpu_util_mean": 80.0}, {"gpu_util_mean": 97.0},
+     "communication", "GPU utilisation falls from 97.0 % on 1 node to 80.0 % on 4"),
+    ({"nodes": 1, "gpu_util_mean": 70.0}, None, "unknown", "GPUs busy 70.0 % of the timed steps; neither"),
+    ({"gpu_util_mean": None, "gpu_util_reason": "not present"}, None, "unknown", "no GPU utilisation"),
+])
+def test_diagnosis_from_what_was_measured(entry, one_node, bound, because):
+    result = report.diagnose(dict({"status": "ok", "nodes": 1}, **entry), one_node)
+    assert result["bound"] == bound and result["because"].startswith(because)
+    assert report.diagnose({"status": "failed"})["bound"] == "unknown"

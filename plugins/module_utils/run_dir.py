@@ -107,6 +107,17 @@ def sft_dirs(run_dir):
     return sorted(glob.glob(os.path.join(run_dir, "sft", "n*")))
 
 
+def counters_files(run_dir):
+    """counters/<phase label>/<host>.json, with the label and host: [(label, host, path)]."""
+    paths = sorted(glob.glob(os.path.join(run_dir, "counters", "*", "*.json")))
+    return [(os.path.basename(os.path.dirname(p)), os.path.basename(p)[: -len(".json")], p) for p in paths]
+
+
+def telemetry_summary(run_dir, label, host):
+    """telemetry/<phase label>/<host>.summary.json: the sampler's per-GPU and host means, and its duration."""
+    return os.path.join(run_dir, "telemetry", label, "%s.summary.json" % host)
+
+
 def host_files(run_dir, folder):
     """preflight/<host>.json or env/<host>.json, with the host: [(host, path)]."""
     paths = sorted(glob.glob(os.path.join(run_dir, folder, "*.json")))

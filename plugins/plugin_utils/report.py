@@ -406,6 +406,57 @@ def read_weak_node(run_dir, line_rate_gbps, tolerance, skipped=None):
     return entries
 
 
+# Network counters that stay at zero on a healthy fabric during a benchmark: any count is flagged. ECN marks and
+# CNPs are DCQCN at work (congestion control answering congestion): shown, not flagged. docs/report.md "Network".
+NETWORK_ZERO = ("rx_errors", "tx_discards", "link_downed", "out_of_sequence", "packet_seq_err",
+                "local_ack_timeout_err", "retransmits", "out_of_buffer", "pause_frames")
+NETWORK_SHOWN = ("ecn_marked_packets", "cnp_sent", "cnp_handled")
+
+
+def _nic_rates(delta, seconds):
+    """Gb/s per device/port from the IB data counters (4-byte words), {"mlx5_0/1": {"tx_gbps", "rx_gbps"}}."""
+    nics = {}
+    for key, value in delta.items():
+        for suffix, field in (("/counters/port_xmit_data", "tx_gbps"), ("/counters/port_rcv_data", "rx_gbps")):
+            if key.endswith(suffix) and _finite(value) is not None and seconds:
+                nics.setdefault(key[: -len(suffix)], {})[field] = value * 4 * 8 / seconds / 1e9
+    return nics
+
+
+def read_network(run_dir, line_rate_gbps, skipped=None):
+    """Per phase and node: the RoCE counters' change turned into Gb/s (per NIC and in all, against the line
+    rate), the counters that should stay at zero (flagged when not), ECN marks and CNPs, and the host's CPU and
+    memory, from counters/<label>/<host>.json and telemetry/<label>/<host>.summary.json."""
+    entries = []
+    for label, host, path in contract.counters_files(run_dir):
+        data = _load_json(path, skipped)
+        data = data if isinstance(data, dict) else {}
+        telemetry = _load_json(contract.telemetry_summary(run_dir, label, host), skipped)
+        telemetry = telemetry if isinstance(telemetry, dict) else {}
+        seconds = _finite(telemetry.get("duration_s"))
+        delta = data.get("delta") if isinstance(data.get("delta"), dict) else {}
+        totals = data.get("totals") if isinstance(data.get("totals"), dict) else {}
+        # totals over every port, by module_utils/roce_counters.py (pause frames from ethtool's PFC counters)
+        counts = {name: _finite(totals.get(name)) for name in NETWORK_ZERO + NETWORK_SHOWN}
+        tx, rx = _finite(totals.get("tx_bytes")), _finite(totals.get("rx_bytes"))
+        tx_gbps = tx * 8 / seconds / 1e9 if tx is not None and seconds else None
+        rx_gbps = rx * 8 / seconds / 1e9 if rx is not None and seconds else None
+        absent = [a for a in data.get("absent") or [] if isinstance(a, dict)]
+        host_use = telemetry.get("host") if isinstance(telemetry.get("host"), dict) else {}
+        cpu = host_use.get("cpu_pct") if isinstance(host_use.get("cpu_pct"), dict) else {}
+        mem = host_use.get("mem_used_mib") if isinstance(host_use.get("mem_used_mib"), dict) else {}
+        entries.append({
+            "phase": label, "host": host, "seconds": seconds, "tx_gbps": tx_gbps, "rx_gbps": rx_gbps,
+            "line_rate_fraction": (max(tx_gbps, rx_gbps or 0) / line_rate_gbps) if tx_gbps is not None else None,
+            "nics": _nic_rates(delta, seconds), "counters": counts,
+            "anomalies": [n for n in NETWORK_ZERO if counts.get(n)],
+            "reason": None if tx is not None else (str(absent[0].get("reason")) if absent else "no counters"),
+            "cpu_pct_mean": _finite(cpu.get("mean")), "cpu_pct_max": _finite(cpu.get("max")),
+            "mem_used_gib_max": _finite(mem.get("max")) / 1024 if _finite(mem.get("max")) is not None else None,
+        })
+    return entries
+
+
 def read_telemetry(run_dir, skipped=None):
     """Per phase dir (telemetry/<phase>-<label>/): per host the samples [(t, mean GPU util %, GPUs, {index: util %})]
     or the absence reason."""
@@ -919,6 +970,7 @@ def build_summary(run_dir, line_rate_gbps=800, targets=None, results_root=None, 
                         "gpu_util_phase_mean", "tflops_per_gpu")
         },
         "sft_runs": sft,
+        "network": read_network(run_dir, line_rate_gbps, skipped),
         "scaling": scale["points"],
         "scaling_baseline": scale["baseline"],
         "scaling_reason": scale["reason"],

@@ -366,6 +366,7 @@ def markdown(summary):
           _settings(s), s["model_source"] or "-"] for s in summary["sft_runs"]],
     ) if summary["sft_runs"] else ["SFT was not run."]
     out += ["", *(_diagnosis(s) for s in summary["sft_runs"] if s.get("diagnosis"))]
+    out += ["", "## Network and hosts", "", *_network(summary)]
     out += ["", "## Scaling", ""]
     base = summary["scaling_baseline"]
     if base is None:
@@ -412,6 +413,35 @@ def _where(collective):
     if collective.get("gpus"):
         return "%d (%d GPU%s)" % (collective["nodes"], collective["gpus"], "" if collective["gpus"] == 1 else "s")
     return collective["nodes"]
+
+
+def _network(summary):
+    """Per phase and node: Gb/s from the RoCE counters against the line rate, flagged counters, CPU and memory."""
+    rows = []
+    for n in summary.get("network") or []:
+        c = n["counters"]
+        nics = ", ".join("%s %s/%s" % (nic, fmt(r.get("tx_gbps"), "-", digits=3),
+                                       fmt(r.get("rx_gbps"), "-", digits=3))
+                         for nic, r in sorted(n["nics"].items())) or "-"
+        clean = "none" if n["tx_gbps"] is not None else "-"
+        rows.append([
+            n["phase"], n["host"], fmt(n["seconds"], "-", digits=3),
+            "%s / %s" % (fmt(n["tx_gbps"], n["reason"], digits=3), fmt(n["rx_gbps"], "-", digits=3))
+            if n["tx_gbps"] is not None else "not present (%s)" % n["reason"],
+            fmt(n["line_rate_fraction"], "-", digits=3, scale=100.0, suffix=" %"), nics,
+            "%s / %s / %s" % tuple(fmt(c.get(k), "-") for k in ("ecn_marked_packets", "cnp_sent", "cnp_handled")),
+            ", ".join("%s %s" % (k, fmt(c[k])) for k in n["anomalies"]) or clean,
+            "%s / %s" % (fmt(n["cpu_pct_mean"], "-", digits=3), fmt(n["cpu_pct_max"], "-", digits=3)),
+            fmt(n["mem_used_gib_max"], "-", digits=3)])
+    if not rows:
+        return ["No counters were gathered (counters/ is empty)."]
+    return ["Rates are the counters' change over each phase (port_xmit_data / port_rcv_data, 4-byte words) divided "
+            "by the phase's sampled duration, tx / rx, against the line rate of %g Gb/s per node. Flagged: any "
+            "count of errors, discards, link-down, out-of-sequence, sequence errors, ACK timeouts, retransmits, "
+            "out-of-buffer drops or pause frames; ECN marks and CNPs are congestion control at work, shown." % (
+                summary["line_rate_gbps"]), "",
+            *_table(["phase", "host", "seconds", "Gb/s tx / rx", "of line rate", "per NIC Gb/s tx/rx",
+                     "ECN marked / CNP sent / handled", "flagged", "CPU % mean / max", "memory GiB max"], rows)]
 
 
 def _diagnosis(sft):

@@ -338,3 +338,35 @@ def test_diagnosis_from_what_was_measured(entry, one_node, bound, because):
     result = report.diagnose(dict({"status": "ok", "nodes": 1}, **entry), one_node)
     assert result["bound"] == bound and result["because"].startswith(because)
     assert report.diagnose({"status": "failed"})["bound"] == "unknown"
+
+
+def test_network_rates_and_flagged_counters_from_the_counters(tmp_path):
+    """The ConnectX-7 snapshots of the counter tests, 10 s apart: 2,000,000 bytes each way per port in 10 s."""
+    from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import roce_counters as rc
+
+    sysfs = DATA.parent / "sysfs"
+    before = rc.snapshot_sysfs(str(sysfs / "connectx7_before"))[0]
+    after = rc.snapshot_sysfs(str(sysfs / "connectx7_after"))[0]
+    for values, when in ((before, "before"), (after, "after")):
+        values.update(rc.select_ethtool(rc.parse_ethtool_stats((sysfs / ("ethtool_S_eth2_%s.txt" % when))
+                                                               .read_text()), "eth2"))
+    change = rc.diff(before, after)
+    totals, _absent = rc.totals(change["delta"])
+    run = tmp_path / ALONE
+    shutil.copytree(DATA / ALONE, run)
+    (run / "counters" / "nccl-n2").mkdir(parents=True, exist_ok=True)
+    (run / "counters" / "nccl-n2" / "hgx-0001.json").write_text(json.dumps(
+        {"host": "hgx-0001", "delta": change["delta"], "totals": totals, "absent": []}))
+    (run / "telemetry" / "nccl-n2").mkdir(parents=True, exist_ok=True)
+    (run / "telemetry" / "nccl-n2" / "hgx-0001.summary.json").write_text(json.dumps(
+        {"duration_s": 10.0, "host": {"cpu_pct": {"mean": 12.5, "max": 40.0}, "mem_used_mib": {"max": 2048.0}}}))
+    summary = report.write_report(str(run), results_root=str(tmp_path))
+    (entry,) = [n for n in summary["network"] if n["phase"] == "nccl-n2"]
+    assert entry["tx_gbps"] == pytest.approx(totals["tx_bytes"] * 8 / 10 / 1e9)
+    assert entry["line_rate_fraction"] == pytest.approx(max(entry["tx_gbps"], entry["rx_gbps"]) / 800)
+    assert set(entry["nics"]) == {"mlx5_0/1", "mlx5_1/1"}
+    assert entry["anomalies"] == ["out_of_sequence", "pause_frames"]  # 2 and 60: flagged
+    assert entry["counters"]["cnp_sent"] == 9 and "cnp_sent" not in entry["anomalies"]  # shown, not flagged
+    assert (entry["cpu_pct_mean"], entry["mem_used_gib_max"]) == (12.5, 2.0)
+    text = (run / "report.md").read_text()
+    assert "## Network and hosts" in text and "out_of_sequence 2, pause_frames 60" in text

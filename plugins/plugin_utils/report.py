@@ -598,6 +598,8 @@ def diagnose(entry, one_node=None):
     {"bound", "because"}."""
     if entry.get("status") != "ok":
         return {"bound": "unknown", "because": "the run did not finish"}
+    if entry.get("device") == "cpu":
+        return {"bound": "unknown", "because": "a CPU run: no GPU to keep busy"}
     util = entry.get("gpu_util_mean")
     shape = [entry.get(k) for k in ("micro_batch_size", "seq_len", "grad_accum", "world_size")]
     tokens_per_step = math.prod(shape) if all(shape) else None

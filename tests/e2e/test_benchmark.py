@@ -114,6 +114,30 @@ def test_sweep_through_slurm(prepared: dict[str, str], tmp_path: Path) -> None:
     assert summary["line_rate_gbps"] == 800
     assert len(busbw) == 1 and busbw[0]["target"] == 920
     assert "physically impossible" in busbw[0]["note"] and "800 Gb/s" in busbw[0]["note"]
+    check_report_sections(run_dir, summary, hosts)
+
+
+def check_report_sections(run_dir: Path, summary: dict[str, Any], hosts: list[str]) -> None:
+    """Every section of report.md (docs/report.md), with "not present" and its reason where the containers lack
+    the hardware."""
+    text = (run_dir / "report.md").read_text()
+    lines = text.splitlines()
+    # the verdict first: a CPU cluster measures no GPU utilisation, so it cannot be PASS
+    assert summary["verdict"]["verdict"] in ("FAIL", "INCOMPLETE") and lines[2].startswith("**%s**: " % (
+        summary["verdict"]["verdict"]))
+    assert "| GPUs | none | all %d nodes |" % len(hosts) in text  # no GPU in a container: said, not faked
+    for section in ("## Targets", "## Phases", "## Preflight", "## Collectives", "## SFT", "## Network and hosts",
+                    "## Scaling", "## Environment"):
+        assert section in text, section
+    network = [n for n in summary["network"] if n["phase"].startswith("sft-")]
+    assert {n["host"] for n in network} == set(hosts)
+    for n in network:  # containers have no RDMA device: the rate is absent with why, the host's CPU is measured
+        assert n["tx_gbps"] is None and "infiniband" in n["reason"] and n["cpu_pct_mean"] is not None, n
+    assert "not present (/sys/class/infiniband" in text
+    # one diagnosis per SFT run; on CPU no GPU utilisation, so the diagnosis says it does not know, and why
+    assert [e["diagnosis"]["bound"] for e in summary["sft_runs"]] == ["unknown"] * len(summary["sft_runs"])
+    assert text.count("- Diagnosis n") == len(summary["sft_runs"])
+    assert (run_dir / "plots" / "latency.png").read_bytes()[:8] == PNG_MAGIC
 
 
 def test_nodes_2_through_pdsh(prepared: dict[str, str], tmp_path: Path) -> None:

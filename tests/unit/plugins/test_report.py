@@ -338,6 +338,7 @@ def test_diagnosis_from_what_was_measured(entry, one_node, bound, because):
     result = report.diagnose(dict({"status": "ok", "nodes": 1}, **entry), one_node)
     assert result["bound"] == bound and result["because"].startswith(because)
     assert report.diagnose({"status": "failed"})["bound"] == "unknown"
+    assert report.diagnose({"status": "ok", "device": "cpu", "gpu_util_mean": 99.0})["because"].startswith("a CPU run")
 
 
 def test_network_rates_and_flagged_counters_from_the_counters(tmp_path):

@@ -442,6 +442,14 @@ def check_nccl_conf(root, path, keys):
     missing = [k for k in keys if k not in conf]
     if missing:
         return _check("nccl_conf", "fail", "%s lacks %s" % (path, ", ".join(missing)))
+    # NCCL_IB_HCA=[^|=]mlx5_0:1,mlx5_1:1 names RDMA devices: each must exist on this node (a ^ list excludes)
+    hca = conf.get("NCCL_IB_HCA", "")
+    if hca and not hca.startswith("^"):
+        names = [part.split(":")[0] for part in hca.lstrip("=").split(",") if part.strip()]
+        gone = [n for n in names if not os.path.isdir(os.path.join(root, "sys", "class", "infiniband", n))]
+        if gone:
+            return _check("nccl_conf", "fail", "%s: NCCL_IB_HCA names %s, not under /sys/class/infiniband on this node"
+                          % (path, ", ".join(gone)))
     shown = ", ".join("%s=%s" % (k, conf[k]) for k in keys) or "%d settings" % len(conf)
     return _check("nccl_conf", "pass", "%s: %s" % (path, shown))
 

@@ -228,3 +228,17 @@ def test_module_runs_commands_with_lc_all_c(monkeypatch):
     assert not failed and result["changed"] is False and "environment" not in result
     assert checks(result["preflight"])["gpus"]["status"] == "absent"
     assert seen and all(env == {"LC_ALL": "C"} and handled is False for _name, env, handled in seen)
+
+
+@pytest.mark.parametrize(("hca", "status", "detail"), [
+    ("mlx5_0:1,mlx5_1:1", "pass", "NCCL_IB_HCA=mlx5_0:1,mlx5_1:1"),
+    ("=mlx5_0:1,mlx5_4:1", "fail", "NCCL_IB_HCA names mlx5_4, not under /sys/class/infiniband"),
+    ("^mlx5_9", "pass", "NCCL_IB_HCA=^mlx5_9"),  # an exclusion list names devices that may be absent
+])
+def test_nccl_conf_hcas_must_exist_on_the_node(tmp_path, hca, status, detail):
+    for dev in ("mlx5_0", "mlx5_1"):
+        (tmp_path / "sys" / "class" / "infiniband" / dev).mkdir(parents=True)
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "nccl.conf").write_text("NCCL_IB_HCA=%s\nNCCL_IB_TC=106\n" % hca)
+    check = nf.check_nccl_conf(str(tmp_path), "/etc/nccl.conf", ["NCCL_IB_HCA", "NCCL_IB_TC"])
+    assert check["status"] == status and detail in check["detail"]

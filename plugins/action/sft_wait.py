@@ -68,7 +68,8 @@ class ActionModule(ActionBase):
             if finished or status.get("failed") or time.time() >= deadline:
                 break
             wait = args["interval"]
-        # A job that ended with an error is returned (rc), not failed here: the caller names the failed node.
-        result.update(changed=False, finished=bool(status.get("finished")), rc=status.get("rc"),
+        # A job that ended with an error is returned (job_rc), not failed here: the caller names the failed node.
+        # (Not "rc": Ansible fails any task whose result has a non-zero rc.)
+        result.update(changed=False, finished=bool(status.get("finished")), job_rc=status.get("rc"),
                       msg=status.get("msg", ""), polls=polls, timed_out=not status.get("finished"))
         return result

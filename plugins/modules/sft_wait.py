@@ -14,8 +14,8 @@ description:
   - Polls the async job O(jid) on the launching node every O(interval) seconds until it ends or O(timeout)
     passes, and prints one line per poll from the last record of O(metrics_path) (step N/M, tokens/s,
     tokens/s per GPU, loss, ETA), instead of a page of included and skipped tasks.
-  - A job that ended with an error is returned with its rc, not failed; the caller reads the launcher's log
-    to name the node or rank that failed.
+  - A job that ended with an error is returned with its exit status (RV(job_rc)), not failed; the caller
+    reads the launcher's log to name the node or rank that failed.
   - This is an action plugin; it runs C(async_status) and C(tail) on the node it is delegated to.
 version_added: 0.2.0
 author: spectrumx.h200_benchmark contributors (@spectrumx)
@@ -66,8 +66,8 @@ finished:
   description: Whether the job ended within the timeout.
   returned: always
   type: bool
-rc:
-  description: The job's exit status, when it ended.
+job_rc:
+  description: The job's exit status, when it ended (null otherwise).
   returned: always
   type: int
 msg:

@@ -22,9 +22,9 @@ for suite in $suites; do
           run unit-workload pytest -q -p no:cacheprovider tests/unit/workload ;;
     lint) run ruff ruff check plugins files tests benchmarks
           run ansible-lint ansible-lint --profile production
-          # run-directory records are written by run_record from structured data (module_utils/run_dir.py),
-          # never assembled as JSON text in Jinja
-          run no-jinja-json bash -c '! grep -rnE "to_(nice_)?json" roles/benchmark playbooks --include=*.yml' ;;
+          # records are written from structured data (run_record on the controller through module_utils/run_dir.py,
+          # json_record on the nodes), never assembled as JSON text in Jinja
+          run no-jinja-json bash -c '! grep -rnE "to_(nice_)?json" roles playbooks --include=*.yml' ;;
     sanity) run sanity bash tests/sanity.sh ;;
     build) run collection-build bash tests/collection_build.sh ;;
     molecule) run molecule bash tests/molecule.sh ;;

@@ -159,3 +159,22 @@ def test_gpu_telemetry_without_gpu(monkeypatch, tmp_path):
     assert not failed and result["summary"]["absent"][0]["what"] == "gpu"
     failed, result = run_module(monkeypatch, gpu_telemetry.main, {"state": "started", "output_path": out})
     assert failed and "sampler (the path of telemetry.py on the node) is required" in result["msg"]
+
+
+def test_json_record_writes_once_and_only_what_changed(monkeypatch, tmp_path):
+    from ansible_collections.spectrumx.h200_benchmark.plugins.modules import json_record
+
+    dest = tmp_path / "record.json"
+    args = {"dest": str(dest), "data": {"version": "2.26.2", "sm": [90], "bad": float("nan")}, "mode": "0640"}
+    failed, result = run_module(monkeypatch, json_record.main, args, check_mode=True)
+    assert not failed and result["changed"] is True and not dest.exists()  # check mode: said, not written
+    failed, result = run_module(monkeypatch, json_record.main, args)
+    assert not failed and result["changed"] is True
+    assert json.loads(dest.read_text()) == {"bad": None, "sm": [90], "version": "2.26.2"}  # strict JSON
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o640
+    failed, result = run_module(monkeypatch, json_record.main, args)
+    assert not failed and result["changed"] is False  # the same content again: nothing to do
+    failed, result = run_module(monkeypatch, json_record.main, {"dest": str(dest), "data": "text"})
+    assert failed and result["msg"] == "data must be a mapping or a list, got str"
+    failed, result = run_module(monkeypatch, json_record.main, {"dest": str(tmp_path / "no" / "r.json"), "data": []})
+    assert failed and result["msg"].startswith("the folder of dest does not exist")

@@ -229,7 +229,24 @@ def _value_or_absent(env, absent, key, value, reason):
         env[key] = value
 
 
-def gather_environment(run, root="/", python=None, interfaces=()):
+def _nccl_build(env, absent, root, nccl_home):
+    """The NCCL that nccl_build installed in ``nccl_home`` (what nccl-tests runs), and the NCCL network plugins
+    (libnccl-net*.so: the SHARP/IB plugins) beside it or in the system library folders."""
+    folders = list(NCCL_LIB_DIRS) + ([os.path.join(nccl_home.lstrip("/"), "lib")] if nccl_home else [])
+    built = [n for n in _listdir(root, folders[-1]) if re.match(r"^libnccl\.so\.\d+\.\d+\.\d+$", n)
+             ] if nccl_home else []
+    env["nccl_built"] = parse_first_version(built[0][len("libnccl.so."):]) if built else NOT_PRESENT
+    if not built:
+        absent.append({"what": "nccl_built", "reason": "no libnccl.so.X.Y.Z in %s/lib" % nccl_home
+                       if nccl_home else "no nccl_home given"})
+    plugins = sorted({n for d in folders for n in _listdir(root, d) if re.match(r"^libnccl-net[\w.-]*\.so", n)})
+    env["nccl_net_plugin"] = ", ".join(plugins) if plugins else NOT_PRESENT
+    if not plugins:
+        absent.append({"what": "nccl_net_plugin", "reason": "no libnccl-net*.so in %s"
+                       % ", ".join("/" + d for d in folders)})
+
+
+def gather_environment(run, root="/", python=None, interfaces=(), nccl_home=None):
     """The environment record of a node (see the module's RETURN for the keys)."""
     env, absent = {}, []
     _value_or_absent(
@@ -276,6 +293,8 @@ def gather_environment(run, root="/", python=None, interfaces=()):
         absent.append(
             {"what": "nccl_library", "reason": "no libnccl.so.X.Y.Z in %s" % ", ".join("/" + d for d in NCCL_LIB_DIRS)}
         )
+
+    _nccl_build(env, absent, root, nccl_home)
 
     rc, out, err = _run(run, ["ofed_info", "-s"])
     ofed = out.strip().splitlines()[0].rstrip(":") if rc == 0 and out.strip() else None

@@ -13,7 +13,8 @@ module: node_facts
 short_description: Environment record and preflight checks of a benchmark node
 description:
   - C(environment) - kernel, OS, NVIDIA driver and the CUDA version it supports, CUDA toolkit (nvcc),
-    NCCL (header, library file, and the one torch loads), OFED/DOCA (C(ofed_info -s)), Slurm,
+    NCCL (header, library file, the one nccl_build installed in O(nccl_home), the network plugins
+    C(libnccl-net*.so) found, and the one torch loads), OFED/DOCA (C(ofed_info -s)), Slurm,
     torch/DeepSpeed/transformers/flash-attn versions of the workload's O(python), GPU models and
     VBIOS, RDMA devices with firmware, NIC drivers and firmware (C(ethtool -i)). Anything missing
     is C(not present), with the reason in C(environment.absent).
@@ -34,6 +35,9 @@ options:
     default: [environment, preflight]
   python:
     description: The workload's Python interpreter, asked for its package versions.
+    type: path
+  nccl_home:
+    description: Where nccl_build installed NCCL (C(/opt/nccl/<version>)); its version is recorded as C(nccl_built).
     type: path
   interfaces:
     description: RoCE network interfaces (link state, driver and firmware).
@@ -105,6 +109,8 @@ environment:
     gpus: [{index: 0, model: NVIDIA H200, vbios: 96.00.A5.00.1A, pci_bus_id: "00000000:00:06.0", memory_mib: 143771}]
     nccl_header: not present
     nccl_library: 2.28.9
+    nccl_built: 2.28.9
+    nccl_net_plugin: not present
     ofed: not present
     slurm: 22.05.8
     python_packages: {torch: 2.11.0, deepspeed: 0.19.8, transformers: 5.17.0, flash-attn: not present}
@@ -132,6 +138,7 @@ def main():
                 type="list", elements="str", choices=["environment", "preflight"], default=["environment", "preflight"]
             ),
             python=dict(type="path"),
+            nccl_home=dict(type="path"),
             interfaces=dict(type="list", elements="str", default=[]),
             ib_devices=dict(type="list", elements="str", default=[]),
             expected_gpus=dict(type="int", default=8),
@@ -167,7 +174,8 @@ def main():
 
     result = dict(changed=False)
     if "environment" in params["gather"]:
-        result["environment"] = nf.gather_environment(run, "/", params["python"], params["interfaces"])
+        result["environment"] = nf.gather_environment(run, "/", params["python"], params["interfaces"],
+                                                       params["nccl_home"])
     if "preflight" in params["gather"]:
         result["preflight"] = nf.run_preflight(
             run,

@@ -528,6 +528,7 @@ def _plot_links(summary, prefix):
 # What an operator checks first, from each node's environment record (env/<host>.json, flattened).
 _HARDWARE = (
     ("GPUs", "gpus"), ("driver", "driver"), ("CUDA driver API / toolkit", ("cuda_driver_api", "cuda_toolkit")),
+    ("NCCL built (nccl-tests)", "nccl_built"), ("NCCL network plugin", "nccl_net_plugin"),
     ("NCCL system library", "nccl_library"), ("NCCL in torch (SFT)", "python_packages.torch.cuda.nccl"),
     ("torch", "python_packages.torch"), ("DeepSpeed", "python_packages.deepspeed"),
     ("transformers", "python_packages.transformers"), ("flash-attn", "python_packages.flash-attn"),

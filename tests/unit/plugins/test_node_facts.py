@@ -242,3 +242,15 @@ def test_nccl_conf_hcas_must_exist_on_the_node(tmp_path, hca, status, detail):
     (tmp_path / "etc" / "nccl.conf").write_text("NCCL_IB_HCA=%s\nNCCL_IB_TC=106\n" % hca)
     check = nf.check_nccl_conf(str(tmp_path), "/etc/nccl.conf", ["NCCL_IB_HCA", "NCCL_IB_TC"])
     assert check["status"] == status and detail in check["detail"]
+
+
+def test_environment_records_the_built_nccl_and_its_network_plugin(tmp_path):
+    lib = tmp_path / "opt" / "nccl" / "2.28.9" / "lib"
+    lib.mkdir(parents=True)
+    for name in ("libnccl.so", "libnccl.so.2", "libnccl.so.2.28.9", "libnccl-net.so"):
+        (lib / name).write_text("test double\n")
+    env = nf.gather_environment(h200_run_test_double(), str(tmp_path), None, (), "/opt/nccl/2.28.9")
+    assert env["nccl_built"] == "2.28.9" and env["nccl_net_plugin"] == "libnccl-net.so"
+    bare = nf.gather_environment(h200_run_test_double(), str(tmp_path), None, (), "/opt/nccl/2.26.2")
+    assert bare["nccl_built"] == "not present" and bare["nccl_net_plugin"] == "not present"
+    assert {"what": "nccl_built", "reason": "no libnccl.so.X.Y.Z in /opt/nccl/2.26.2/lib"} in bare["absent"]

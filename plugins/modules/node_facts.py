@@ -174,8 +174,8 @@ def main():
 
     result = dict(changed=False)
     if "environment" in params["gather"]:
-        result["environment"] = nf.gather_environment(run, "/", params["python"], params["interfaces"],
-                                                       params["nccl_home"])
+        result["environment"] = nf.gather_environment(
+            run, "/", params["python"], params["interfaces"], params["nccl_home"])
     if "preflight" in params["gather"]:
         result["preflight"] = nf.run_preflight(
             run,

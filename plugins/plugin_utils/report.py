@@ -452,6 +452,10 @@ def read_network(run_dir, line_rate_gbps, skipped=None):
             "anomalies": [n for n in NETWORK_ZERO if counts.get(n)],
             "reason": None if tx is not None else (str(absent[0].get("reason")) if absent else "no counters"),
             "cpu_pct_mean": _finite(cpu.get("mean")), "cpu_pct_max": _finite(cpu.get("max")),
+            # the sampler samples the host beside the GPUs: without a GPU telemetry source it records neither
+            "host_reason": None if _finite(cpu.get("mean")) is not None else "; ".join(
+                str(a.get("reason")) for a in telemetry.get("absent") or [] if isinstance(a, dict))[:300]
+            or "no telemetry summary",
             "mem_used_gib_max": _finite(mem.get("max")) / 1024 if _finite(mem.get("max")) is not None else None,
         })
     return entries

@@ -431,7 +431,8 @@ def _network(summary):
             fmt(n["line_rate_fraction"], "-", digits=3, scale=100.0, suffix=" %"), nics,
             "%s / %s / %s" % tuple(fmt(c.get(k), "-") for k in ("ecn_marked_packets", "cnp_sent", "cnp_handled")),
             ", ".join("%s %s" % (k, fmt(c[k])) for k in n["anomalies"]) or clean,
-            "%s / %s" % (fmt(n["cpu_pct_mean"], "-", digits=3), fmt(n["cpu_pct_max"], "-", digits=3)),
+            "%s / %s" % (fmt(n["cpu_pct_mean"], "-", digits=3), fmt(n["cpu_pct_max"], "-", digits=3))
+            if n["cpu_pct_mean"] is not None else "not present (%s)" % n.get("host_reason"),
             fmt(n["mem_used_gib_max"], "-", digits=3)])
     if not rows:
         return ["No counters were gathered (counters/ is empty)."]

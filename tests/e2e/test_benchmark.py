@@ -131,9 +131,10 @@ def check_report_sections(run_dir: Path, summary: dict[str, Any], hosts: list[st
         assert section in text, section
     network = [n for n in summary["network"] if n["phase"].startswith("sft-")]
     assert {n["host"] for n in network} == set(hosts)
-    for n in network:  # containers have no RDMA device: the rate is absent with why, the host's CPU is measured
-        assert n["tx_gbps"] is None and "infiniband" in n["reason"] and n["cpu_pct_mean"] is not None, n
-    assert "not present (/sys/class/infiniband" in text
+    for n in network:  # containers have no RDMA device and no GPU: each absent, with why
+        assert n["tx_gbps"] is None and "infiniband" in n["reason"], n
+        assert n["cpu_pct_mean"] is None and "no NVIDIA GPU telemetry source" in n["host_reason"], n
+    assert "not present (/sys/class/infiniband" in text and "not present (no NVIDIA GPU telemetry source" in text
     # one diagnosis per SFT run; on CPU no GPU utilisation, so the diagnosis says it does not know, and why
     assert [e["diagnosis"]["bound"] for e in summary["sft_runs"]] == ["unknown"] * len(summary["sft_runs"])
     assert text.count("- Diagnosis n") == len(summary["sft_runs"])

@@ -229,13 +229,21 @@ def _value_or_absent(env, absent, key, value, reason):
         env[key] = value
 
 
+def _nccl_library_version(root, folders):
+    """The version of the first libnccl.so.X.Y.Z in ``folders`` (relative to ``root``), or None."""
+    for folder in folders:
+        for name in _listdir(root, folder):
+            if re.match(r"^libnccl\.so\.\d+\.\d+\.\d+$", name):
+                return parse_first_version(name[len("libnccl.so."):])
+    return None
+
+
 def _nccl_build(env, absent, root, nccl_home):
     """The NCCL that nccl_build installed in ``nccl_home`` (what nccl-tests runs), and the NCCL network plugins
     (libnccl-net*.so: the SHARP/IB plugins) beside it or in the system library folders."""
     folders = list(NCCL_LIB_DIRS) + ([os.path.join(nccl_home.lstrip("/"), "lib")] if nccl_home else [])
-    built = [n for n in _listdir(root, folders[-1]) if re.match(r"^libnccl\.so\.\d+\.\d+\.\d+$", n)
-             ] if nccl_home else []
-    env["nccl_built"] = parse_first_version(built[0][len("libnccl.so."):]) if built else NOT_PRESENT
+    built = _nccl_library_version(root, folders[-1:]) if nccl_home else None
+    env["nccl_built"] = built or NOT_PRESENT
     if not built:
         absent.append({"what": "nccl_built", "reason": "no libnccl.so.X.Y.Z in %s/lib" % nccl_home
                        if nccl_home else "no nccl_home given"})
@@ -283,13 +291,11 @@ def gather_environment(run, root="/", python=None, interfaces=(), nccl_home=None
 
     header = next((h for h in NCCL_HEADERS if _read(root, h)), None)
     env["nccl_header"] = parse_nccl_header(_read(root, header)) if header else NOT_PRESENT
-    libraries = []
-    for directory in NCCL_LIB_DIRS:
-        libraries.extend(n for n in _listdir(root, directory) if re.match(r"^libnccl\.so\.\d+\.\d+\.\d+$", n))
-    env["nccl_library"] = parse_first_version(libraries[0][len("libnccl.so.") :]) if libraries else NOT_PRESENT
+    library = _nccl_library_version(root, NCCL_LIB_DIRS)
+    env["nccl_library"] = library or NOT_PRESENT
     if not header:
         absent.append({"what": "nccl_header", "reason": "no nccl.h in %s" % ", ".join("/" + h for h in NCCL_HEADERS)})
-    if not libraries:
+    if not library:
         absent.append(
             {"what": "nccl_library", "reason": "no libnccl.so.X.Y.Z in %s" % ", ".join("/" + d for d in NCCL_LIB_DIRS)}
         )

@@ -85,7 +85,9 @@ def test_stopped_node_named_by_preflight(healthy_cluster: dict[str, str], tmp_pa
 
 def test_node_killed_during_sft(healthy_cluster: dict[str, str], tmp_path: Path) -> None:
     results = tmp_path / "results"
-    thread, runner = start_benchmark(tmp_path, results, nodes="2", launcher="slurm")
+    # 60 timed steps keep the CPU run training well past the kill: with 4, a fast playbook could finish the
+    # phase, gathering included, before it (seen once in CI on 2026-11-30)
+    thread, runner = start_benchmark(tmp_path, results, nodes="2", launcher="slurm", h200_sft_steps=60)
     wait_for(sft_started(results, 2), "the SFT phase on 2 nodes to start", 900, runner)
     time.sleep(15)  # into the training run, past the launch
     docker("kill", VICTIM)

@@ -29,7 +29,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
-from h200_workload import attention, compat, flops, launch, models, presets
+from h200_workload import affinity, attention, compat, flops, launch, models, presets
 from h200_workload.data import PreparedData, load_prepared
 from h200_workload.errors import WorkloadError, classify
 
@@ -46,6 +46,7 @@ class Run:
     device: str
     summary: dict[str, Any] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    affinity: dict[str, Any] = field(default_factory=dict)  # this rank's CPU binding (affinity.py)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -69,6 +70,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="Liger fused kernels (default: tuned preset on CUDA when importable)")
     p.add_argument("--attention", choices=("auto", *attention.KERNELS), default="auto")
     p.add_argument("--device", choices=("cuda", "cpu"), help="default: cuda when present, else cpu")
+    p.add_argument("--cpu-affinity", choices=("numa", "none"), default="numa",
+                   help="numa: bind each rank to the CPUs of its GPU's NUMA node at start (affinity.py)")
     p.add_argument("--deepspeed-config", type=Path, help="JSON merged over the generated DeepSpeed config")
     p.add_argument("--lr", type=float, default=2e-5)
     p.add_argument("--seed", type=int, default=1234)
@@ -203,6 +206,9 @@ def train(run: Run, metrics: TextIO | None) -> None:
     hosts = [None] * world
     torch.distributed.all_gather_object(hosts, socket.gethostname())
     summary.update(world_size=world, nodes=len(set(hosts)), gpus_per_node=world // len(set(hosts)))
+    bindings: list[Any] = [None] * world
+    torch.distributed.all_gather_object(bindings, dict(run.affinity, rank=dist.rank))
+    summary["affinity"] = bindings
 
     # The model's size picks the preset's settings; the settings pick seq_len and so the dataset.
     probe_shape, _ = models.resolve_shape(args.model, 0 if args.model != "tiny" else 64, args.seq_len or 4096)
@@ -327,6 +333,14 @@ def main(argv: list[str] | None = None) -> int:
                        device=device, launcher=dist.launcher, warmup_steps=args.warmup_steps,
                        flops_convention=FLOPS_CONVENTION, versions=versions(), host=socket.gethostname(),
                        omp_threads=os.environ.get("OMP_NUM_THREADS"))  # CPU Adam's threads with offload
+    # before any work starts a thread: every rank binds itself to its GPU's NUMA node, or logs why it did not
+    if args.cpu_affinity == "numa" and device == "cuda":
+        run.affinity = affinity.bind(dist.local_rank)
+    else:
+        reason = "--cpu-affinity none" if args.cpu_affinity == "none" else "CPU run: no GPU to bind to"
+        run.affinity = {"local_rank": dist.local_rank, "host": socket.gethostname(), "status": "not bound",
+                        "reason": reason}
+    print(json.dumps({"rank": dist.rank, "affinity": run.affinity}), flush=True)
     is_rank0 = dist.rank == 0
     metrics = None
     status = 0

@@ -50,6 +50,31 @@ def gpu_counts_error(value, available):
     return ""
 
 
+def node_alias_lines(alias_map, hostvars, overrides=None):
+    """``/etc/hosts`` lines of the alias map; each host's address from ``overrides`` (host: address), else its
+    ``ansible_host`` in ``hostvars``."""
+    addresses = {}
+    for _alias, host in ns.ordered_aliases(alias_map):
+        if host in (overrides or {}):
+            addresses[host] = overrides[host]
+        elif host in hostvars:
+            addresses[host] = hostvars[host].get("ansible_host")
+    return ns.etc_hosts_lines(alias_map, addresses)
+
+
+def node_alias_checks(lines, getent_outputs):
+    """One check per ``ADDRESS HOST ALIAS`` line: does ``getent hosts ALIAS`` (its output, in order) answer ADDRESS?"""
+    checks = []
+    for line, output in zip(lines, getent_outputs, strict=True):
+        address, _host, alias = line.split()
+        answered = (output or "").split()[:1]
+        checks.append({"name": "alias " + alias,
+                       "status": "pass" if answered == [address] else "fail",
+                       "detail": "%s resolves to %s, expected %s"
+                       % (alias, answered[0] if answered else "nothing", address)})
+    return checks
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -63,4 +88,6 @@ class FilterModule(object):
             "deepspeed_hostfile": _wrap(ns.deepspeed_hostfile),
             "slurm_nodelist": _wrap(ns.slurm_nodelist),
             "etc_hosts_lines": _wrap(ns.etc_hosts_lines),
+            "node_alias_lines": _wrap(node_alias_lines),
+            "node_alias_checks": node_alias_checks,
         }

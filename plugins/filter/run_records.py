@@ -20,7 +20,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics, run_dir
+from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import metrics, nccl_output, run_dir
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -104,4 +104,6 @@ class FilterModule(object):
                 "setting_errors": setting_errors,
                 # the run directory's names (module_utils/run_dir.py): nccl -> collectives; sft, n2 -> sft-n2
                 "recorded_phases": recorded_phases, "telemetry_label": run_dir.telemetry_label,
-                "collective_line": collective_line}
+                "collective_line": collective_line,
+                # NCCL's version and network lines in a launcher's output, per host (module_utils/nccl_output.py)
+                "loaded_nccl": nccl_output.loaded_nccl}

@@ -74,16 +74,19 @@ def mpirun(hosts, ranks_per_node, ssh_port, env_names):
     return argv
 
 
-def deepspeed(hosts, ranks_per_node, master_port, hostfile=None, ssh_port=22, master_addr=None):
-    """The DeepSpeed launcher: between nodes over PDSH with a hostfile (SSH on the inventory's port, the
-    launching node as master); on one node with --num_gpus. Followed by --module and the module's name."""
+def deepspeed(hosts, ranks_per_node, master_port, hostfile=None, ssh_port=22, master_addr=None, python="python3"):
+    """The DeepSpeed launcher, run by the environment's interpreter (``python -m deepspeed.launcher.runner``, what
+    the ``deepspeed`` script does; over PDSH it starts the ranks with that same interpreter): between nodes with a
+    hostfile (SSH on the inventory's port, the launching node as master); on one node with --num_gpus. Followed
+    by --module and the module's name."""
+    runner = [python, "-m", "deepspeed.launcher.runner"]
     if len(hosts) > 1:
         if not hostfile:
             raise LaunchError("the DeepSpeed launcher needs a hostfile between nodes")
-        argv = ["deepspeed", "--hostfile", hostfile, "--ssh_port", str(int(ssh_port)),
+        argv = [*runner, "--hostfile", hostfile, "--ssh_port", str(int(ssh_port)),
                 "--master_addr", master_addr or hosts[0]]
     else:
-        argv = ["deepspeed", "--num_gpus", str(int(ranks_per_node))]
+        argv = [*runner, "--num_gpus", str(int(ranks_per_node))]
     return [*argv, "--master_port", str(int(master_port)), "--module"]
 
 
@@ -103,4 +106,4 @@ def python_module(launcher, hosts, ranks_per_node, gpus_per_node=0, python="pyth
         raise LaunchError("launcher %r is not one of slurm, pdsh" % (launcher,))
     if len(hosts) == 1 and one_node == "torchrun":
         return torchrun(python, ranks_per_node)
-    return deepspeed(hosts, ranks_per_node, master_port, hostfile, ssh_port)
+    return deepspeed(hosts, ranks_per_node, master_port, hostfile, ssh_port, python=python)

@@ -611,3 +611,41 @@ def run_to_file(argv, environ, chdir, timeout, output_path):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
             return proc.returncode, True
+
+
+# -- which NCCL a workload's ranks loaded --------------------------------------------------------------
+# NCCL's own lines at NCCL_DEBUG=INFO, each prefixed ``host:pid:tid [cudaDev] NCCL INFO `` (src/debug.cc), every
+# rank printing them at communicator init (src/init.cc showVersion; src/plugin/net.cc): the version line
+# ``NCCL version 2.28.9+cuda13.0``, the network (``Assigned NET plugin IB to comm`` since 2.24, ``Using network
+# IB`` before) and an external plugin (``Successfully loaded external network plugin /path/libnccl-net.so``).
+_NCCL_INFO = re.compile(r"(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]*):(?P<pid>\d+):\d+ \[\d+\] NCCL INFO (?P<what>.*)$")
+_LOADED = (
+    ("version", re.compile(r"^NCCL version (\S+)")),
+    ("network", re.compile(r"^Assigned NET plugin (\S+) to comm")),
+    ("network", re.compile(r"^Using network (\S+)")),
+    ("external_plugin", re.compile(r"^Successfully loaded external network plugin (\S+)")),
+    ("external_plugin", re.compile(r"^NET/Plugin: Loaded net plugin (.+?) \(v\d+\)")),
+)
+
+
+def loaded_nccl(text):
+    """Per host, what NCCL's own INFO lines in a launcher's output say the ranks loaded: ``{host: {"version",
+    "network", "external_plugin", "processes"}}`` (each value the distinct strings seen, sorted; processes the
+    number of distinct pids that printed a version line). Hosts as NCCL names them (gethostname up to the
+    first dot). Empty when no rank logged at INFO (NCCL_DEBUG unset, or no NCCL: a CPU run)."""
+    seen = {}
+    for raw in (text or "").splitlines():
+        match = _NCCL_INFO.search(raw)
+        if not match:
+            continue
+        host = seen.setdefault(match.group("host"), {"version": set(), "network": set(), "external_plugin": set(),
+                                                       "pids": set()})
+        for key, pattern in _LOADED:
+            found = pattern.match(match.group("what").strip())
+            if found:
+                host[key].add(found.group(1))
+                if key == "version":
+                    host["pids"].add(match.group("pid"))
+    return dict((name, {"version": sorted(v["version"]), "network": sorted(v["network"]),
+                        "external_plugin": sorted(v["external_plugin"]), "processes": len(v["pids"])})
+                for name, v in sorted(seen.items()) if v["version"] or v["network"] or v["external_plugin"])

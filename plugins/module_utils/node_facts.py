@@ -50,19 +50,29 @@ SLOWDOWN_FIELDS = (
     "clocks_throttle_reasons.sw_thermal_slowdown",
 )
 PYTHON_PACKAGES = ("torch", "deepspeed", "transformers", "flash-attn", "nvidia-ml-py")
-# Run with the workload's interpreter: versions by distribution name, torch's CUDA and NCCL.
-PYTHON_PROBE = r"""
+# Distribution name -> module the workload imports; preflight imports those that are pinned.
+WORKLOAD_IMPORTS = {"torch": "torch", "deepspeed": "deepspeed", "transformers": "transformers",
+                    "flash-attn": "flash_attn"}
+# Run with the workload's interpreter: versions by distribution name, the import of each module named, torch's
+# CUDA and NCCL. The JSON is the last line of stdout (an import may print above it).
+_PYTHON_PROBE = r"""
 import json
 try:
     from importlib import metadata
 except ImportError:
     metadata = None
-out = {}
+out = {"imports": {}}
 for name in %r:
     try:
         out[name] = metadata.version(name)
     except Exception:
         out[name] = None
+for name in %r:
+    try:
+        __import__(name)
+        out["imports"][name] = ""
+    except BaseException as exc:
+        out["imports"][name] = ("%%s: %%s" %% (type(exc).__name__, exc))[-300:] or type(exc).__name__
 try:
     import torch
     out["torch.version.cuda"] = torch.version.cuda
@@ -73,7 +83,15 @@ try:
 except Exception:
     pass
 print(json.dumps(out))
-""" % (PYTHON_PACKAGES,)
+"""
+
+
+def python_probe(names=PYTHON_PACKAGES, imports=()):
+    """The probe's source: versions of ``names``, then ``import`` of each module of ``imports``."""
+    return _PYTHON_PROBE % (tuple(names), tuple(imports))
+
+
+PYTHON_PROBE = python_probe()
 NCCL_HEADERS = ("usr/include/nccl.h", "usr/local/include/nccl.h", "usr/local/cuda/include/nccl.h")
 NCCL_LIB_DIRS = (
     "usr/lib/x86_64-linux-gnu",
@@ -83,6 +101,8 @@ NCCL_LIB_DIRS = (
     "usr/local/cuda/lib64",
 )
 CHECK_NAMES = ("gpus", "driver", "nics", "nccl_conf", "clocks", "ecc", "free_disk")
+# Added by the module after them: the interpreter the benchmark runs and the packages it imports.
+ENV_CHECK_NAMES = ("python", "packages")
 
 
 class NodeFactsError(ValueError):
@@ -254,8 +274,9 @@ def _nccl_build(env, absent, root, nccl_home):
                        % ", ".join("/" + d for d in folders)})
 
 
-def gather_environment(run, root="/", python=None, interfaces=(), nccl_home=None):
-    """The environment record of a node (see the module's RETURN for the keys)."""
+def gather_environment(run, root="/", python=None, interfaces=(), nccl_home=None, pins=None):
+    """The environment record of a node (see the module's RETURN for the keys); ``pins`` (distribution name ->
+    version) are looked up, and those the workload imports are imported, with ``python``."""
     env, absent = {}, []
     _value_or_absent(
         env, absent, "kernel", _read(root, "proc/sys/kernel/osrelease"), "/proc/sys/kernel/osrelease unreadable"
@@ -315,13 +336,19 @@ def gather_environment(run, root="/", python=None, interfaces=(), nccl_home=None
     _value_or_absent(env, absent, "slurm", slurm, "neither sinfo --version nor slurmd -V answered")
 
     env["python_packages"] = {}
+    env["python_imports"] = {}
+    env["python_pinned"] = {}
     if python:
-        rc, out, err = _run(run, [python, "-c", PYTHON_PROBE])
+        pins = dict((normal_name(k), str(v)) for k, v in (pins or {}).items())
+        names = list(PYTHON_PACKAGES) + sorted(set(pins) - set(PYTHON_PACKAGES))
+        imports = [WORKLOAD_IMPORTS[n] for n in sorted(pins) if n in WORKLOAD_IMPORTS]
+        rc, out, err = _run(run, [python, "-c", python_probe(names, imports)])
         try:
             found = json.loads(out.strip().splitlines()[-1]) if rc == 0 and out.strip() else None
         except ValueError:
             found = None
-        if found is None:
+        if not isinstance(found, dict):
+            found = None
             absent.append(
                 {"what": "python_packages", "reason": "%s failed: %s" % (python, (err or out).strip()[-300:])}
             )
@@ -330,6 +357,10 @@ def gather_environment(run, root="/", python=None, interfaces=(), nccl_home=None
             env["python_packages"][name] = value if value else NOT_PRESENT
             if found is not None and not value:
                 absent.append({"what": "python package %s" % name, "reason": "not installed for %s" % python})
+        if found is not None:
+            env["python_imports"] = dict((found.get("imports") or {}).items())
+            env["python_pinned"] = dict((n, {"pinned": v, "found": found.get(n) or NOT_PRESENT})
+                                        for n, v in pins.items())
     else:
         absent.append({"what": "python_packages", "reason": "no workload python interpreter given"})
 
@@ -354,6 +385,74 @@ def gather_environment(run, root="/", python=None, interfaces=(), nccl_home=None
             )
     env["absent"] = absent
     return env
+
+
+def normal_name(name):
+    """A distribution name as PEP 503 compares it (``Flash_Attn`` -> ``flash-attn``)."""
+    return re.sub(r"[-_.]+", "-", str(name)).lower()
+
+
+def resolve_python(root, python, env_record_path):
+    """The interpreter the benchmark runs on this node and the package pins to check it against.
+
+    ``python`` (h200_python) wins when set; otherwise the ``python`` and ``pins`` of the record the conda role
+    wrote at ``env_record_path``. Returns ``{"path", "source", "pins", "error"}``; ``path`` is None (and
+    ``error`` says why) when neither gives an interpreter.
+    """
+    record, reason = None, ""
+    text = _read(root, env_record_path.lstrip("/")) if env_record_path else None
+    if text is None:
+        reason = "%s (the conda role's record) is absent" % env_record_path if env_record_path else "no record path"
+    else:
+        try:
+            record = json.loads(text)
+        except ValueError as exc:
+            reason = "%s is not JSON: %s" % (env_record_path, exc)
+        if record is not None and not (isinstance(record, dict) and isinstance(record.get("python"), str)
+                                       and record["python"].startswith("/")):
+            record, reason = None, "%s names no interpreter (no absolute path under the key python)" % env_record_path
+    pins = dict((record or {}).get("pins") or {}) if isinstance((record or {}).get("pins"), dict) else {}
+    if python:
+        return {"path": python, "source": "h200_python", "pins": pins if record else {}, "error": ""}
+    if record:
+        return {"path": record["python"], "source": "conda role record %s" % env_record_path, "pins": pins,
+                "error": ""}
+    return {"path": None, "source": "", "pins": {}, "error": "%s; run playbooks/site.yml (the conda role) on this "
+            "node, or set h200_python" % reason}
+
+
+def check_python(resolved):
+    """Check ``python``: the interpreter was found (resolve_python) and answered the probe."""
+    if not resolved["path"]:
+        return _check("python", "fail", "no interpreter for the workload: " + resolved["error"])
+    return _check("python", "pass", "%s (from %s)" % (resolved["path"], resolved["source"]))
+
+
+def check_packages(env, pins, source):
+    """Check ``packages``: each pinned package at its version (a local label such as +cpu or +cu121 matches,
+    PEP 440), and torch, deepspeed, transformers, flash-attn imported where pinned."""
+    if not pins:
+        return _check("packages", "skipped", "no pins to check: h200_package_pins is empty and no conda role record "
+                      "gave any; versions are recorded in the environment record")
+    pinned = env.get("python_pinned") or {}
+    if not pinned:
+        return _check("packages", "fail", "the interpreter did not answer the package probe (see environment.absent)")
+    problems, good = [], []
+    for name in sorted(pinned):
+        want, have = pinned[name]["pinned"], pinned[name]["found"]
+        if have == NOT_PRESENT:
+            problems.append("%s: not installed, pinned %s" % (name, want))
+        elif have.split("+")[0] != want:
+            problems.append("%s: found %s, pinned %s" % (name, have, want))
+        else:
+            good.append("%s %s" % (name, have))
+    for module, error in sorted((env.get("python_imports") or {}).items()):
+        if error:
+            problems.append("import %s failed: %s" % (module, error))
+    if problems:
+        return _check("packages", "fail", "; ".join(problems) + " (pins from %s)" % source)
+    return _check("packages", "pass", "%s; imported %s (pins from %s)" % (
+        ", ".join(good), ", ".join(sorted(env.get("python_imports") or {})) or "nothing", source))
 
 
 def _check(name, status, detail):

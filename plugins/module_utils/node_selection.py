@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import re
 
 _INTEGER = re.compile(r"^[0-9]+$")
@@ -184,11 +185,29 @@ def slurm_nodelist(hosts):
     return ",".join(hosts)
 
 
-def etc_hosts_lines(alias_map, addresses):
-    """``/etc/hosts`` lines ``ADDRESS HOST ALIAS`` for every mapped host with a known address."""
-    lines = []
+_HOST_PART = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(r"^%s(\.%s)*$" % (_HOST_PART, _HOST_PART))
+
+
+def etc_hosts_lines(alias_map, addresses, variable="node_aliases_addresses"):
+    """``/etc/hosts`` lines ``ADDRESS HOST ALIAS``, one per alias of ``alias_map``, in alias order.
+
+    Every mapped host needs an IP address in ``addresses`` (host -> address) and every name must be a valid
+    host name: anything else is an error naming the host and ``variable``, so no partial block is written.
+    """
+    lines, problems = [], []
     for alias, host in ordered_aliases(alias_map):
-        address = addresses.get(host)
-        if address:
-            lines.append("%s %s %s" % (address, host, alias))
+        for name in (alias, host):
+            if not _HOST_NAME.match(name):
+                problems.append("%r is not a host name (letters, digits, - and .)" % (name,))
+        address = str((addresses or {}).get(host) or "")
+        try:
+            address = str(ipaddress.ip_address(address))
+        except ValueError:
+            problems.append("%s (%s) has no IP address: got %r" % (host, alias, address or None))
+            continue
+        lines.append("%s %s %s" % (address, host, alias))
+    if problems:
+        raise NodeSelectionError("/etc/hosts lines of h200_node_aliases not written: %s; set %s (host: address) "
+                                 "or each host's ansible_host" % ("; ".join(problems), variable))
     return lines

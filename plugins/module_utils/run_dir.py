@@ -86,6 +86,11 @@ def sft_summary(run_dir, label):
     return os.path.join(run_dir, "sft", label, "summary.json")
 
 
+def sft_nccl(run_dir, label):
+    """sft/<label>/nccl_loaded.json: per node, the NCCL its ranks loaded against the one nccl_build installed."""
+    return os.path.join(run_dir, "sft", label, "nccl_loaded.json")
+
+
 # -- what a run directory holds (the report's reading, sorted) -------------------------------------------
 def collective_files(run_dir):
     """nccl/<configuration label>/<collective>.json (n2, n1-g2, n2-ring)."""
@@ -169,6 +174,27 @@ def _counters(data):
             "absent": after.get("absent") or []}
 
 
+def _sft_nccl(data):
+    """Per SFT host: the NCCL its ranks loaded (NCCL's version line), the network, and the NCCL nccl_build installed
+    there; ``match`` is true when every rank printed the built version, None when nothing can be compared (no
+    NCCL line: a CPU run, NCCL_DEBUG overridden; or nothing built)."""
+    _need(data, ("hosts", "loaded"), "sft_nccl")
+    loaded = data.get("loaded") or {}
+    built = data.get("built") or {}
+    nodes = []
+    for host in data["hosts"]:
+        # NCCL names a host by gethostname up to the first dot
+        seen = loaded.get(host) or loaded.get(str(host).split(".")[0]) or {}
+        versions = [v.split("+")[0] for v in seen.get("version") or []]
+        made = built.get(host)
+        made = None if made in (None, "", "not present") else str(made)
+        nodes.append({"host": host, "loaded": seen.get("version") or [], "network": seen.get("network") or [],
+                      "external_plugin": seen.get("external_plugin") or [], "processes": seen.get("processes", 0),
+                      "built": made,
+                      "match": (versions == [made]) if (versions and made) else None})
+    return {"device": data.get("device"), "preloaded": data.get("preloaded"), "nodes": nodes}
+
+
 _NCCL_TESTS_KEYS = ("rows", "avg_busbw_gbps", "peak_busbw_gbps", "complete", "nccl_version", "failures", "cmd",
                     "problems", "input_warnings")
 
@@ -204,6 +230,7 @@ _BUILDERS = {
     "preflight_failure": lambda data, env: _preflight_failure(data),
     "counters": lambda data, env: _counters(data),
     "collective": lambda data, env: _collective(data),
+    "sft_nccl": lambda data, env: _sft_nccl(data),
 }
 RECORDS = tuple(sorted(_BUILDERS))
 
@@ -232,6 +259,8 @@ def path_of(run_dir, record, data, label=None, collective=None):
         return counters_file(run_dir, label, data["host"])
     if record == "collective":
         return collective_file(run_dir, label, collective)
+    if record == "sft_nccl":
+        return sft_nccl(run_dir, label)
     raise RunRecordError("record %r has no path" % (record,))
 
 

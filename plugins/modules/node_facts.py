@@ -21,7 +21,8 @@ description:
   - C(preflight) - checks with status C(pass), C(fail) or C(absent) - C(gpus) (count against
     O(expected_gpus)), C(driver) (at least O(min_driver)), C(nics) (link state of O(interfaces) and
     RDMA ports), C(nccl_conf) (O(nccl_conf_path) present with O(nccl_conf_keys)), C(clocks) (no
-    hardware or thermal slowdown), C(ecc) (enabled, no volatile uncorrectable errors), C(free_disk).
+    hardware or thermal slowdown), C(ecc) (enabled, no volatile uncorrectable errors), C(free_disk); then C(python) (the
+    interpreter was found) and C(packages) (the pins, imported; see O(package_pins)).
   - The module does not fail when a check fails; C(preflight.ok) says whether the node passed, so
     the play can name every failing node. Logic in C(module_utils/node_facts.py).
 version_added: 0.1.0
@@ -34,8 +35,21 @@ options:
     choices: [environment, preflight]
     default: [environment, preflight]
   python:
-    description: The workload's Python interpreter, asked for its package versions.
+    description:
+      - The workload's Python interpreter (h200_python), asked for its package versions.
+      - Empty - the interpreter named by the conda role's record at O(env_record); returned as C(python).
     type: path
+  env_record:
+    description: The record the conda role writes (C(python), the environment's interpreter, and C(pins)).
+    type: path
+    default: /var/lib/spectrumx/conda_packages.json
+  package_pins:
+    description:
+      - Distribution name to version that the interpreter must hold (a local label such as C(+cu121) matches);
+        torch, deepspeed, transformers and flash-attn among them are also imported (check C(packages)).
+      - Empty - the pins of the conda role's record; none there - the check is C(skipped).
+    type: dict
+    default: {}
   nccl_home:
     description: Where nccl_build installed NCCL (C(/opt/nccl/<version>)); its version is recorded as C(nccl_built).
     type: path
@@ -118,9 +132,14 @@ environment:
     nics: []
     absent: [{what: ofed, reason: "ofed_info: not found"}]
 preflight:
-  description: C({ok, checks}); each check is C({name, status, detail}) with status pass, fail or absent.
+  description: C({ok, checks}); each check is C({name, status, detail}) with status pass, fail, absent or skipped.
   returned: when C(preflight) is gathered
   type: dict
+python:
+  description: The interpreter the benchmark runs on this node (O(python), else the conda role's record), or null.
+  returned: always
+  type: str
+  sample: /opt/miniconda3/envs/h200-bench/bin/python
 """
 
 import re
@@ -138,6 +157,8 @@ def main():
                 type="list", elements="str", choices=["environment", "preflight"], default=["environment", "preflight"]
             ),
             python=dict(type="path"),
+            env_record=dict(type="path", default="/var/lib/spectrumx/conda_packages.json"),
+            package_pins=dict(type="dict", default={}),
             nccl_home=dict(type="path"),
             interfaces=dict(type="list", elements="str", default=[]),
             ib_devices=dict(type="list", elements="str", default=[]),
@@ -172,10 +193,15 @@ def main():
         # handle_exceptions=False: a missing program raises OSError, which node_facts reports as absent.
         return module.run_command(argv, environ_update={"LC_ALL": "C"}, handle_exceptions=False)
 
-    result = dict(changed=False)
+    resolved = nf.resolve_python("/", params["python"], params["env_record"])
+    pins, pins_source = resolved["pins"], "the conda role record %s" % params["env_record"]
+    if params["package_pins"]:
+        pins, pins_source = params["package_pins"], "h200_package_pins"
+    result = dict(changed=False, python=resolved["path"])
+    env = nf.gather_environment(run, "/", resolved["path"], params["interfaces"], params["nccl_home"], pins)
+    env["python"] = {"path": resolved["path"] or nf.NOT_PRESENT, "source": resolved["source"] or resolved["error"]}
     if "environment" in params["gather"]:
-        result["environment"] = nf.gather_environment(
-            run, "/", params["python"], params["interfaces"], params["nccl_home"])
+        result["environment"] = env
     if "preflight" in params["gather"]:
         result["preflight"] = nf.run_preflight(
             run,
@@ -190,6 +216,9 @@ def main():
             min_free_gb=params["min_free_gb"],
             fail_on_absent=params["fail_on_absent"],
         )
+        extra = [nf.check_python(resolved), nf.check_packages(env, pins, pins_source)]
+        result["preflight"]["checks"] += extra
+        result["preflight"]["ok"] = result["preflight"]["ok"] and not any(c["status"] == "fail" for c in extra)
     module.exit_json(**result)
 
 

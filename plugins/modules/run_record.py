@@ -12,7 +12,8 @@ module: run_record
 short_description: Write one record of a benchmark run directory from structured data
 description:
   - Writes C(run.json), a line of C(phases.jsonl), C(env/<host>.json), C(preflight/<host>.json),
-    C(counters/<label>/<host>.json) or C(nccl/<label>/<collective>.json) into a run directory on the
+    C(counters/<label>/<host>.json), C(nccl/<label>/<collective>.json) or C(sft/<label>/nccl_loaded.json) into a
+    run directory on the
     controller. Paths and record shapes come from one contract, C(plugins/module_utils/run_dir.py), which
     the report and the callback read through too (docs/architecture.md).
   - Strict JSON (no NaN or Infinity); whole files are replaced atomically, phase lines are appended.
@@ -29,7 +30,7 @@ options:
     description: Which record.
     type: str
     required: true
-    choices: [collective, counters, env, phase, preflight, preflight_failure, run]
+    choices: [collective, counters, env, phase, preflight, preflight_failure, run, sft_nccl]
   data:
     description:
       - The record's facts. run, the run (run_id, run_dir, phases, hosts, ...); the collection's version is
@@ -38,11 +39,12 @@ options:
         preflight_failure, host and reason. counters, host, before (readings) and
         after (the roce_counters result). collective, tool (nccl-tests or torch.distributed), collective,
         nodes, gpus_per_node, hosts, algo, and result (the nccl_tests module's result or the PyTorch
-        benchmark's JSON) or error.
+        benchmark's JSON) or error. sft_nccl, hosts, loaded (per host, NCCL's version and network lines), built
+        (per host, the NCCL nccl_build installed), device, preloaded.
     type: dict
     required: true
   label:
-    description: The configuration or phase label of counters and collective records (n2, n1-g2, sft-n2).
+    description: The configuration or phase label of counters, collective and sft_nccl records (n2, n1-g2, sft-n2).
     type: str
   collective:
     description: The collective of a collective record (all_reduce, ...).

@@ -580,12 +580,30 @@ def read_sft(run_dir, run, phases, telemetry, skipped=None):
             # figures are finite numbers or null; names and conventions stay text
             entry[key] = _finite(value) if key in _SFT_NUMBERS else (value if isinstance(value, str) else None)
         entry["comm_config"] = _comm_config(summary) if entry["status"] == "ok" else None
+        entry["cpu_binding"] = cpu_binding(summary.get("affinity") if isinstance(summary, dict) else None)
+        # per node, the NCCL the ranks loaded (NCCL's version line) against the one nccl_build installed
+        loaded = _load_json(contract.sft_nccl(run_dir, label), skipped)
+        entry["nccl_loaded"] = (loaded.get("nodes") if isinstance(loaded, dict)
+                                and isinstance(loaded.get("nodes"), list) else None)
         if entry["status"] == "ok" and entry["mfu"] is None:
             entry["mfu_reason"] = "CPU: no peak" if entry["device"] == "cpu" else "not reported by the workload"
         else:
             entry["mfu_reason"] = None if entry["status"] == "ok" else entry["status"]
         entries.append(entry)
     return sorted(entries, key=lambda e: (e["nodes"], e["gpus"] or 10**6))
+
+
+def cpu_binding(records):
+    """The ranks' CPU binding from summary.json's ``affinity`` (one record per rank, h200_workload/affinity.py):
+    ``{"ranks", "bound", "not_bound": ["rank R on HOST: reason", ...]}``, or None when the workload recorded none."""
+    if not isinstance(records, list) or not records:
+        return None
+    rows = [r for r in records if isinstance(r, dict)]
+    bound = [r for r in rows if r.get("status") == "bound"]
+    return {"ranks": len(rows), "bound": len(bound),
+            "not_bound": ["rank %s on %s: %s" % (r.get("rank"), r.get("host"), r.get("reason") or "no reason given")
+                          for r in rows if r.get("status") != "bound"],
+            "numa_nodes": sorted({r.get("numa_node") for r in bound if isinstance(r.get("numa_node"), int)})}
 
 
 # Diagnosis thresholds (docs/report.md "Diagnosis"): a CPU optimizer step that takes this share of a step makes

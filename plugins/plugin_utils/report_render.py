@@ -366,6 +366,7 @@ def markdown(summary):
           _settings(s), s["model_source"] or "-"] for s in summary["sft_runs"]],
     ) if summary["sft_runs"] else ["SFT was not run."]
     out += ["", *(_diagnosis(s) for s in summary["sft_runs"] if s.get("diagnosis"))]
+    out += [line for s in summary["sft_runs"] for line in _cpu_binding(s)]
     out += ["", "## Network and hosts", "", *_network(summary)]
     out += ["", "## Scaling", ""]
     base = summary["scaling_baseline"]
@@ -443,6 +444,21 @@ def _network(summary):
                 summary["line_rate_gbps"]), "",
             *_table(["phase", "host", "seconds", "Gb/s tx / rx", "of line rate", "per NIC Gb/s tx/rx",
                      "ECN marked / CNP sent / handled", "flagged", "CPU % mean / max", "memory GiB max"], rows)]
+
+
+def _cpu_binding(sft):
+    """One line per SFT run: how many ranks were bound to their GPU's NUMA node, and why the others were not."""
+    binding = sft.get("cpu_binding")
+    if not binding:
+        return []
+    text = "CPU binding (%s): %d of %d ranks bound to their GPU's NUMA node%s" % (
+        sft["label"], binding["bound"], binding["ranks"],
+        " (NUMA nodes %s)" % ", ".join(str(n) for n in binding["numa_nodes"]) if binding["numa_nodes"] else "")
+    if binding["not_bound"]:
+        shown = binding["not_bound"][:4]
+        text += "; not bound: %s%s" % ("; ".join(shown), " and %d more" % (len(binding["not_bound"]) - len(shown))
+                                        if len(binding["not_bound"]) > len(shown) else "")
+    return ["", text + "."]
 
 
 def _diagnosis(sft):
@@ -546,6 +562,32 @@ def _gpus_text(value):
         return fmt(value, "absent")
 
 
+def _common_row(name, values):
+    """[name, the value most nodes have, the nodes that differ (named) or "all N nodes"]."""
+    counts = {}
+    for value in values.values():
+        counts[value] = counts.get(value, 0) + 1
+    common = max(sorted(counts), key=lambda v: counts[v])
+    others = ["%s (%s)" % (h, v) for h, v in sorted(values.items()) if v != common]
+    return [name, common, "; ".join(others) or "all %d node%s" % (len(values), "" if len(values) == 1 else "s")]
+
+
+def _nccl_loaded_values(summary):
+    """Per host, over the run's SFT configurations: the NCCL version(s) its ranks printed, the network, and whether
+    that is the NCCL nccl_build installed there (sft/<label>/nccl_loaded.json)."""
+    seen = {}
+    for entry in summary.get("sft_runs") or []:
+        for node in entry.get("nccl_loaded") or []:
+            if not node.get("loaded"):
+                continue
+            built = ("nccl_build's" if node.get("match") else
+                     "NOT nccl_build's %s" % node["built"] if node.get("built") else "nothing built there")
+            network = ", ".join(node.get("network") or []) or "no network line"
+            text = "%s via %s, %s" % (", ".join(node["loaded"]), network, built)
+            seen.setdefault(node["host"], set()).add(text)
+    return {h: "; ".join(sorted(v)) for h, v in seen.items()}
+
+
 def _hardware(summary):
     """Hardware and versions in one table, with every node that differs from the others named."""
     envs = {h: d["env"] for h, d in (summary.get("hosts_checked") or {}).items() if d.get("env")}
@@ -554,15 +596,14 @@ def _hardware(summary):
     rows = []
     for name, keys in _HARDWARE:
         keys = keys if isinstance(keys, tuple) else (keys,)
-        values = {h: " / ".join(_gpus_text(e.get(k)) if k == "gpus" else fmt(e.get(k), "absent") for k in keys)
-                  for h, e in envs.items()}
-        counts = {}
-        for value in values.values():
-            counts[value] = counts.get(value, 0) + 1
-        common = max(sorted(counts), key=lambda v: counts[v])
-        others = ["%s (%s)" % (h, v) for h, v in sorted(values.items()) if v != common]
-        every = "all %d node%s" % (len(values), "" if len(values) == 1 else "s")
-        rows.append([name, common, "; ".join(others) or every])
+        rows.append(_common_row(name, {
+            h: " / ".join(_gpus_text(e.get(k)) if k == "gpus" else fmt(e.get(k), "absent") for k in keys)
+            for h, e in envs.items()}))
+        if keys == ("python_packages.torch.cuda.nccl",):
+            loaded = _nccl_loaded_values(summary)
+            rows.append(_common_row("NCCL the SFT ranks loaded (version line)", loaded) if loaded else
+                        ["NCCL the SFT ranks loaded (version line)", "not recorded",
+                         "no GPU SFT run logged NCCL's version line (a CPU run uses gloo)"])
     kernels = sorted({e["attention"] for e in summary.get("sft_runs") or [] if e.get("attention")})
     rows.append(["attention kernel (SFT)", ", ".join(kernels) or "no SFT run", "from the workload's summary"])
     return _table(["hardware and versions", "value", "nodes"], rows)

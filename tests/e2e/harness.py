@@ -95,7 +95,15 @@ def docker(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def bring_up() -> None:
-    """make cluster-up (idempotent: starts what is stopped, changes nothing otherwise)."""
-    proc = subprocess.run(["make", "cluster-up"], cwd=REPO, capture_output=True, text=True, timeout=1800)
-    if proc.returncode != 0:
-        pytest.fail(f"make cluster-up failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+    """make cluster-up (idempotent: starts what is stopped, changes nothing otherwise), then the node_aliases
+    role of site.yml: Docker rewrites a container's /etc/hosts at every start, where a real node keeps the
+    block the role wrote across reboots."""
+    steps = (["make", "cluster-up"],
+             [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(INVENTORY),
+              str(REPO / "playbooks" / "site.yml"), "--tags", "node_aliases"])
+    for argv in steps:
+        proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=1800,
+                              env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")})
+        if proc.returncode != 0:
+            pytest.fail(f"{' '.join(argv)} failed (rc {proc.returncode}):\n"
+                        f"{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")

@@ -25,9 +25,19 @@ def test_ssh_44222_slurm_and_pdsh(cluster: dict[str, str], tmp_path: Path) -> No
     (srun,) = run.results("runner_on_ok", "Run hostname on every node through Slurm")
     assert sorted(srun["res"]["stdout_lines"]) == sorted(hosts)
 
+    # the aliases resolve through the block the node_aliases role wrote (Docker's DNS knows no alias here)
     (pdsh,) = run.results("runner_on_ok", "Run hostname on every alias through pdsh")
     seen = dict(line.split(": ", 1) for line in pdsh["res"]["stdout_lines"])
     assert seen == cluster  # every alias answered with its own host name
+    blocks = {d["host"]: d["res"]["stdout_lines"] for d in run.results("runner_on_ok", "Read the node aliases block")}
+    assert set(blocks) == hosts
+    for host, lines in blocks.items():
+        assert lines[0] == "# BEGIN spectrumx.h200_benchmark node aliases (node_aliases role)", (host, lines)
+        assert lines[-1] == "# END spectrumx.h200_benchmark node aliases (node_aliases role)", (host, lines)
+        assert {line.split()[2]: line.split()[1] for line in lines[1:-1]} == cluster, (host, lines)
+    resolved = {d["host"]: d["res"]["stdout"].split() for d in run.results("runner_on_ok", "Resolve an alias")}
+    assert set(resolved) == hosts
+    assert all(fields[0] == "172.30.201.9" and "node008" in fields for fields in resolved.values()), resolved
 
 
 def test_srun_and_deepspeed_launcher_allreduce(cluster: dict[str, str], tmp_path: Path) -> None:

@@ -4,7 +4,9 @@
 # (python3 -m venv) and a `conda` shim answering the three calls the role makes:
 #   conda --version | conda create -y -p ENV python=X ... | conda list -p ENV --json
 # `create` makes ENV with python3 -m venv (the container's Python, not conda's); `list` reports the
-# env's pip packages in conda's JSON shape with channel "pypi". No conda solver is exercised.
+# env's pip packages in conda's JSON shape with channel "pypi". No conda solver is exercised. Every call (the
+# installer's and the shim's) is appended to PREFIX/test_double_calls.log, so verify can assert what the role
+# asked for rather than what the double answered.
 set -euo pipefail
 batch=0; prefix=""
 while [ $# -gt 0 ]; do
@@ -16,10 +18,12 @@ while [ $# -gt 0 ]; do
 done
 [ "$batch" = 1 ] && [ -n "$prefix" ] || { echo "installer test double: needs -b -p PREFIX" >&2; exit 2; }
 python3 -m venv "$prefix"
+echo "installer -b -p $prefix" >> "$prefix/test_double_calls.log"
 cat > "$prefix/bin/conda" <<'SHIM'
 #!/bin/sh
 # conda shim of the Miniconda installer TEST DOUBLE (molecule/conda): not conda.
 set -eu
+echo "conda $*" >> "$(dirname "$0")/../test_double_calls.log"
 case "${1:-}" in
   --version) echo "conda 24.9.2 (test double)" ;;
   create)

@@ -4,7 +4,7 @@
 # host slurm.conf names as controller, slurmd, then runs sshd on 44222 in the foreground.
 set -euo pipefail
 conf=/etc/virtual_cluster
-for f in authorized_keys cluster_key cluster_key.pub ssh_config deepspeed_env munge.key slurm.conf hosts; do
+for f in authorized_keys cluster_key cluster_key.pub ssh_config deepspeed_env munge.key slurm.conf; do
   [ -f "$conf/$f" ] || { echo "missing $conf/$f: start this container with tests/virtual_cluster/up.yml" >&2; exit 1; }
 done
 install -d -m 0700 /root/.ssh
@@ -15,8 +15,6 @@ install -m 0600 "$conf/ssh_config" /root/.ssh/config
 install -m 0644 "$conf/deepspeed_env" /root/.deepspeed_env
 install -o munge -g munge -m 0400 "$conf/munge.key" /etc/munge/munge.key
 install -m 0644 "$conf/slurm.conf" /etc/slurm/slurm.conf
-# Docker writes /etc/hosts at start; the cluster's names and aliases are added once.
-grep -qxF -f "$conf/hosts" /etc/hosts || cat "$conf/hosts" >>/etc/hosts
 ssh-keygen -A >/dev/null
 install -d -o munge -g munge -m 0755 /run/munge
 runuser -u munge -- /usr/sbin/munged

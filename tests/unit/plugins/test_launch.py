@@ -19,11 +19,14 @@ def test_srun_with_the_sites_options_in_a_fixed_order():
 
 
 def test_deepspeed_over_pdsh_between_nodes_and_on_one():
-    assert launch.python_module("pdsh", HOSTS, 8, master_port=29500, hostfile="/run/hostfile", ssh_port=44222) == [
-        "deepspeed", "--hostfile", "/run/hostfile", "--ssh_port", "44222", "--master_addr", "hgx-0001",
-        "--master_port", "29500", "--module"]
-    assert launch.python_module("pdsh", HOSTS[:1], 2, master_port=29500) == [
-        "deepspeed", "--num_gpus", "2", "--master_port", "29500", "--module"]
+    # the environment's interpreter runs the launcher (not a `deepspeed` script found on PATH)
+    assert launch.python_module("pdsh", HOSTS, 8, python="/opt/env/bin/python", master_port=29500,
+                                hostfile="/run/hostfile", ssh_port=44222) == [
+        "/opt/env/bin/python", "-m", "deepspeed.launcher.runner", "--hostfile", "/run/hostfile", "--ssh_port", "44222",
+        "--master_addr", "hgx-0001", "--master_port", "29500", "--module"]
+    assert launch.python_module("pdsh", HOSTS[:1], 2, python="/opt/env/bin/python", master_port=29500) == [
+        "/opt/env/bin/python", "-m", "deepspeed.launcher.runner", "--num_gpus", "2", "--master_port", "29500",
+        "--module"]
     with pytest.raises(launch.LaunchError, match="hostfile"):
         launch.python_module("pdsh", HOSTS, 8)
 
@@ -32,7 +35,8 @@ def test_torchrun_on_one_node_and_mpirun_between_nodes():
     assert launch.python_module("pdsh", HOSTS[:1], 4, python="python3", one_node="torchrun") == [
         "python3", "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "4", "-m"]
     # between nodes the collective benchmark still goes through the DeepSpeed launcher
-    assert launch.python_module("pdsh", HOSTS, 1, hostfile="h", one_node="torchrun")[0] == "deepspeed"
+    assert launch.python_module("pdsh", HOSTS, 1, hostfile="h", one_node="torchrun")[:3] == [
+        "python3", "-m", "deepspeed.launcher.runner"]
     assert launch.mpirun(HOSTS, 8, 44222, ["NCCL_DEBUG", "LD_LIBRARY_PATH"]) == [
         "mpirun", "--allow-run-as-root", "-np", "16", "-H", "hgx-0001:8,hgx-0002:8", "--mca", "plm_rsh_args",
         "-p 44222", "--tag-output", "-x", "LD_LIBRARY_PATH", "-x", "NCCL_DEBUG"]

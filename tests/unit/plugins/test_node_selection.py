@@ -40,8 +40,21 @@ def test_derived_lists():
     hosts = ns.select_hosts(REAL_MAP, 2)
     assert ns.deepspeed_hostfile(hosts, 8) == "hgx-0001 slots=8\nhgx-0002 slots=8\n"
     assert ns.slurm_nodelist(hosts) == "hgx-0001,hgx-0002"
-    lines = ns.etc_hosts_lines(REAL_MAP, {"hgx-0009": "10.2.201.9", "hgx-0001": "10.2.201.1"})
-    assert lines == ["10.2.201.1 hgx-0001 node001", "10.2.201.9 hgx-0009 node008"]
+    addresses = {h: "10.2.201.%s" % h[-1] for h in REAL_MAP.values()}
+    lines = ns.etc_hosts_lines(REAL_MAP, addresses)
+    assert lines[0] == "10.2.201.1 hgx-0001 node001" and lines[-1] == "10.2.201.9 hgx-0009 node008"
+    assert len(lines) == 8
+
+
+def test_etc_hosts_lines_refuse_a_missing_address_or_a_bad_name_before_writing_anything():
+    with pytest.raises(ns.NodeSelectionError) as err:
+        ns.etc_hosts_lines(REAL_MAP, {"hgx-0009": "10.2.201.9", "hgx-0001": "10.2.201.1"})
+    assert "hgx-0002 (node002) has no IP address: got None" in str(err.value)
+    assert "set node_aliases_addresses (host: address) or each host's ansible_host" in str(err.value)
+    with pytest.raises(ns.NodeSelectionError, match=r"hgx-0001 \(node001\) has no IP address: got 'hgx-0001\.example'"):
+        ns.etc_hosts_lines({"node001": "hgx-0001"}, {"hgx-0001": "hgx-0001.example"})
+    with pytest.raises(ns.NodeSelectionError, match="'node 1' is not a host name"):
+        ns.etc_hosts_lines({"node 1": "hgx-0001"}, {"hgx-0001": "10.0.0.1"})
 
 
 def test_empty_alias_map_is_rejected_without_inventory_hosts():

@@ -33,7 +33,7 @@ def parse_cpulist(text: str) -> set[int]:
     for part in text.strip().split(","):
         if not part:
             continue
-        low, _, high = part.partition("-")
+        low, _dash, high = part.partition("-")
         cpus.update(range(int(low), int(high or low) + 1))
     return cpus
 

@@ -638,8 +638,8 @@ def loaded_nccl(text):
         match = _NCCL_INFO.search(raw)
         if not match:
             continue
-        host = seen.setdefault(match.group("host"), {"version": set(), "network": set(), "external_plugin": set(),
-                                                       "pids": set()})
+        empty = {"version": set(), "network": set(), "external_plugin": set(), "pids": set()}
+        host = seen.setdefault(match.group("host"), empty)
         for key, pattern in _LOADED:
             found = pattern.match(match.group("what").strip())
             if found:

@@ -184,7 +184,7 @@ def _sft_nccl(data):
     nodes = []
     for host in data["hosts"]:
         # NCCL names a host by gethostname up to the first dot
-        seen = loaded.get(host) or loaded.get(str(host).split(".")[0]) or {}
+        seen = loaded.get(host) or loaded.get(str(host).split(".", 1)[0]) or {}
         versions = [v.split("+")[0] for v in seen.get("version") or []]
         made = built.get(host)
         made = None if made in (None, "", "not present") else str(made)

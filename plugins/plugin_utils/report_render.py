@@ -456,8 +456,8 @@ def _cpu_binding(sft):
         " (NUMA nodes %s)" % ", ".join(str(n) for n in binding["numa_nodes"]) if binding["numa_nodes"] else "")
     if binding["not_bound"]:
         shown = binding["not_bound"][:4]
-        text += "; not bound: %s%s" % ("; ".join(shown), " and %d more" % (len(binding["not_bound"]) - len(shown))
-                                        if len(binding["not_bound"]) > len(shown) else "")
+        more = len(binding["not_bound"]) - len(shown)
+        text += "; not bound: %s%s" % ("; ".join(shown), " and %d more" % more if more else "")
     return ["", text + "."]
 
 

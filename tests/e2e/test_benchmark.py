@@ -51,12 +51,22 @@ def check_run_dir(run_dir: Path, counts: list[int], launcher: str, hosts: list[s
             entries = [p for p in phases if p["phase"] == phase and p["nodes"] == n]
             assert [p["status"] for p in entries] == ["ok"], (phase, n, entries)
 
+    pins = {p.split("==")[0]: p.split("==")[1] for p in (REPO / "requirements" / "workload.txt").read_text().split()
+            if p.startswith(("torch==", "deepspeed==", "transformers=="))}
     for host in hosts:
-        assert load_json(run_dir / "env" / f"{host}.json")
+        env = load_json(run_dir / "env" / f"{host}.json")
+        # the one path from site.yml: the interpreter of the environment the conda role built (its venv backend
+        # here), named by the role's record, at the versions the role pinned, imported by preflight
+        assert env["python"] == {"path": "/opt/miniconda3/envs/h200-bench/bin/python",
+                                 "source": "conda role record /var/lib/spectrumx/conda_packages.json"}, env["python"]
+        assert {n: env["python_pinned"][n]["found"].split("+")[0] for n in pins} == pins, env["python_pinned"]
+        assert env["python_imports"] == {"deepspeed": "", "torch": "", "transformers": ""}, env["python_imports"]
         preflight = load_json(run_dir / "preflight" / f"{host}.json")
         assert preflight["host"] == host and preflight["ok"] is True
+        checks = {c["name"]: c for c in preflight["checks"]}
+        assert checks["python"]["status"] == "pass" and checks["packages"]["status"] == "pass", checks
         # no GPU in a container: said so, not faked
-        assert {c["name"]: c["status"] for c in preflight["checks"]}["gpus"] == "absent"
+        assert checks["gpus"]["status"] == "absent"
 
     for n in counts:
         if n > 1:
@@ -75,6 +85,13 @@ def check_run_dir(run_dir: Path, counts: list[int], launcher: str, hosts: list[s
         metrics = load_jsonl(sft_dir / "metrics.jsonl")
         assert len([m for m in metrics if not m["warmup"]]) == summary["timed_steps"]
         assert (sft_dir / "launch.log").is_file()
+        # gloo on CPU: no NCCL line to record, and nothing claimed
+        nccl_loaded = load_json(sft_dir / "nccl_loaded.json")
+        assert nccl_loaded["device"] == "cpu" and nccl_loaded["preloaded"] is None
+        loaded = [(node["host"], node["loaded"], node["match"]) for node in nccl_loaded["nodes"]]
+        assert loaded == [(h, [], None) for h in hosts[:n]]
+        assert [(r["rank"], r["status"], r["reason"]) for r in summary["affinity"]] == [
+            (rank, "not bound", "CPU run: no GPU to bind to") for rank in range(n)]
         for host in hosts[:n]:
             assert (run_dir / "telemetry" / f"sft-n{n}" / f"{host}.summary.json").is_file()
             counters = load_json(run_dir / "counters" / f"sft-n{n}" / f"{host}.json")

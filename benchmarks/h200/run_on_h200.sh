@@ -17,6 +17,9 @@
 #   multi7b   benchmark.yml phases sft,report on every GPU: llama2-7b tuned, then llama2-7b seed
 #   multi13b  benchmark.yml phases sft,report on every GPU: llama2-13b tuned
 #   latency   nccl-tests all_reduce 8 B to 1 MB on every GPU, NCCL's TUNING log on and off, 3 times each
+#   seams     benchmark.yml phases sft,report on every GPU, llama-1b tuned, after the nccl stage: the ranks load the
+#             NCCL nccl_build built (NCCL's version line in sft/<label>/nccl_loaded.json) and bind to their GPU's
+#             NUMA node (summary.json "affinity")
 # Needs .whl/ (deepspeed, liger-kernel, ansible-core and the dependencies the image lacks: docs/performance.md)
 # and, for nccl, .upstream/nccl-<version>-1.tar.gz and nccl-tests-<version>.tar.gz. Writes under $OUT.
 set -uo pipefail
@@ -140,7 +143,11 @@ for stage in "$@"; do
           "$bin" -b 8 -e 1M -f 4 -g "$gpus" -c 0 -n 50 >"$out/ar_WARN_$i.log" 2>&1
       done
       tar -C "$out" -czf "$out/latency_logging.tgz" $(cd "$out" && ls ar_*.log) && rm -f "$out"/ar_*.log ;;
-    *) log "unknown stage $stage (verify nccl example sft1b seed tuned7b overhead gpusweep multi7b multi13b latency)"
+    seams)
+      play "seams-llama-1b-g$gpus" 240 "${bench[@]}" -e "h200_nccl_version=$nccl_version" -e phases=sft,report \
+        -e model=llama-1b -e preset=tuned -e h200_sft_seq_len=4096 -e h200_sft_steps=4
+      for f in "$results"/*/sft/*/nccl_loaded.json; do log "$f: $(tr -d '\n ' < "$f" | cut -c1-600)"; done ;;
+    *) log "unknown stage $stage (verify nccl example sft1b seed tuned7b overhead gpusweep multi7b multi13b latency seams)"
        exit 2 ;;
   esac
 done

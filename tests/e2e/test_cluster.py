@@ -40,10 +40,10 @@ def test_ssh_44222_slurm_and_pdsh(cluster: dict[str, str], tmp_path: Path) -> No
     assert all(fields[0] == "172.30.201.9" and "node008" in fields for fields in resolved.values()), resolved
 
 
-def test_srun_and_deepspeed_launcher_allreduce(cluster: dict[str, str], tmp_path: Path) -> None:
+def test_srun_and_deepspeed_launcher_allreduce(prepared: dict[str, str], tmp_path: Path) -> None:
     run = run_playbook(E2E_PLAYBOOKS / "launchers.yml", tmp_path, timeout=600)
     assert run.rc == 0, run.failure_messages()
-    first_two = set(list(cluster.values())[:2])
+    first_two = set(list(prepared.values())[:2])
     for task in ("All-reduce through srun", "All-reduce through the DeepSpeed launcher"):
         (result,) = run.results("runner_on_ok", task)
         lines = [json.loads(line[line.index("{"):]) for line in result["res"]["stdout_lines"] if '"rank"' in line]

@@ -8,8 +8,9 @@ says about the machine:
 * GPUs: the NVIDIA PCI functions (vendor 0x10de, class 0x03xxxx) under /sys/bus/pci/devices, in PCI bus order - the
   order of NVML and nvidia-smi, and of CUDA with CUDA_DEVICE_ORDER=PCI_BUS_ID (on an HGX node CUDA's default order
   is the same); local rank k uses the k-th GPU of CUDA_VISIBLE_DEVICES, or GPU k;
-* the GPU's NUMA node (``numa_node`` of its PCI device) and that node's CPUs (``/sys/devices/system/node/nodeN/
-  cpulist``), within the CPUs the process may use already (a cgroup or srun's own binding wins).
+* the GPU's NUMA node (``numa_node`` of its PCI device; where that is -1, as in a VM, the machine's only NUMA node
+  if it has one) and that node's CPUs (``/sys/devices/system/node/nodeN/cpulist``), within the CPUs the process may
+  use already (a cgroup or srun's own binding wins).
 
 Every thread of the process gets the mask (sched_setaffinity of one thread changes only that thread). Where the
 topology cannot be read - no GPU, a GPU named by UUID, no NUMA node (-1), no CPU in common - nothing is changed and
@@ -88,8 +89,15 @@ def plan(local_rank: int, env: Mapping[str, str], allowed: set[int], sysfs: Path
     record.update(gpu=index, pci_bus_id=gpus[index])
     numa = _read(sysfs / "bus" / "pci" / "devices" / gpus[index] / "numa_node")
     if numa is None or not numa.lstrip("-").isdigit() or int(numa) < 0:
-        record["reason"] = "GPU %d (%s) reports no NUMA node (%s)" % (index, gpus[index], numa)
-        return record
+        # a PCI device reports -1 where the firmware gives no proximity (a VM): with one NUMA node it can only be that
+        nodes = sorted(p.name[4:] for p in (sysfs / "devices" / "system" / "node").glob("node[0-9]*"))
+        if len(nodes) != 1:
+            record["reason"] = "GPU %d (%s) reports no NUMA node (%s) and the machine has %d" % (
+                index, gpus[index], numa, len(nodes))
+            return record
+        numa = nodes[0]
+        record["numa_source"] = "the machine's only NUMA node (the GPU reports %s)" % _read(
+            sysfs / "bus" / "pci" / "devices" / gpus[index] / "numa_node")
     record["numa_node"] = int(numa)
     cpulist = _read(sysfs / "devices" / "system" / "node" / ("node%s" % numa) / "cpulist")
     if not cpulist:

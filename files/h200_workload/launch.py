@@ -8,6 +8,7 @@ host of ``scontrol show hostnames $SLURM_JOB_NODELIST``. A plain ``python -m`` i
 
 from __future__ import annotations
 
+import ctypes
 import os
 import socket
 import subprocess
@@ -59,3 +60,28 @@ def export(dist: DistEnv) -> None:
         "RANK": str(dist.rank), "WORLD_SIZE": str(dist.world_size), "LOCAL_RANK": str(dist.local_rank),
         "MASTER_ADDR": dist.master_addr, "MASTER_PORT": str(dist.master_port),
     })
+
+
+class _DlInfo(ctypes.Structure):
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+
+def loaded_library(soname: str = "libnccl.so.2", symbol: str = "ncclGetVersion") -> str | None:
+    """The file of the already-loaded library that ``soname`` resolves to in this process, or None when none is.
+
+    dlopen(soname, RTLD_NOLOAD) returns the first loaded object of that name - the one a library that needs it
+    (torch's libtorch_cuda needs libnccl.so.2) is bound to - and dladdr of one of its symbols names its file. So
+    with two copies in the process (torch preloads its bundled NCCL by path; LD_PRELOAD puts another first) this
+    says which one torch calls.
+    """
+    try:
+        handle = ctypes.CDLL(soname, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
+        address = ctypes.cast(getattr(handle, symbol), ctypes.c_void_p)
+        info = _DlInfo()
+        libdl = ctypes.CDLL(None)
+        if not libdl.dladdr(address, ctypes.byref(info)) or not info.dli_fname:
+            return None
+        return os.path.realpath(info.dli_fname.decode())
+    except (OSError, AttributeError):
+        return None

@@ -209,6 +209,11 @@ def train(run: Run, metrics: TextIO | None) -> None:
     bindings: list[Any] = [None] * world
     torch.distributed.all_gather_object(bindings, dict(run.affinity, rank=dist.rank))
     summary["affinity"] = bindings
+    if device == "cuda":  # which libnccl.so.2 file torch calls on each rank (the role-built one when preloaded)
+        libraries: list[Any] = [None] * world
+        torch.distributed.all_gather_object(libraries, {"rank": dist.rank, "host": socket.gethostname(),
+                                                        "path": launch.loaded_library("libnccl.so.2")})
+        summary["nccl_library"] = libraries
 
     # The model's size picks the preset's settings; the settings pick seq_len and so the dataset.
     probe_shape, _ = models.resolve_shape(args.model, 0 if args.model != "tiny" else 64, args.seq_len or 4096)

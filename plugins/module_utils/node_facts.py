@@ -281,6 +281,10 @@ def gather_environment(run, root="/", python=None, interfaces=(), nccl_home=None
     _value_or_absent(
         env, absent, "kernel", _read(root, "proc/sys/kernel/osrelease"), "/proc/sys/kernel/osrelease unreadable"
     )
+    # the name the node's programs see (NCCL's log lines carry it), which need not be the inventory's
+    _value_or_absent(
+        env, absent, "hostname", _read(root, "proc/sys/kernel/hostname"), "/proc/sys/kernel/hostname unreadable"
+    )
     os_release = _read(root, "etc/os-release") or ""
     pretty = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', os_release, re.M)
     _value_or_absent(env, absent, "os", pretty.group(1) if pretty else None, "/etc/os-release has no PRETTY_NAME")

@@ -175,23 +175,35 @@ def _counters(data):
 
 
 def _sft_nccl(data):
-    """Per SFT host: the NCCL its ranks loaded (NCCL's version line), the network, and the NCCL nccl_build installed
-    there; ``match`` is true when every rank printed the built version, None when nothing can be compared (no
-    NCCL line: a CPU run, NCCL_DEBUG overridden; or nothing built)."""
+    """Per SFT host: the NCCL its ranks loaded (NCCL's version line, and the libnccl.so.2 file torch calls), the
+    network, and the NCCL nccl_build installed there. ``match`` is true when every rank printed the built version
+    and, where the files are known, every rank calls the preloaded (built) file: torch may bundle the same version.
+    None when nothing can be compared (no NCCL line: a CPU run, NCCL_DEBUG overridden; or nothing built)."""
     _need(data, ("hosts", "loaded"), "sft_nccl")
     loaded = data.get("loaded") or {}
     built = data.get("built") or {}
+    hostnames = data.get("hostnames") or {}
+    preloaded_dir = os.path.dirname(data["preloaded"]) if data.get("preloaded") else None
+    by_host = {}
+    for rank in data.get("libraries") or []:
+        if isinstance(rank, dict) and rank.get("path"):
+            by_host.setdefault(str(rank.get("host")), set()).add(str(rank["path"]))
     nodes = []
     for host in data["hosts"]:
-        # NCCL names a host by gethostname up to the first dot
-        seen = loaded.get(host) or loaded.get(str(host).split(".", 1)[0]) or {}
+        # NCCL names a host by its gethostname up to the first dot, which need not be the inventory's name
+        names = [str(n) for n in (hostnames.get(host), host) if n and n != "not present"]
+        seen = next((loaded[n] for n in names + [n.split(".", 1)[0] for n in names] if n in loaded), {})
         versions = [v.split("+")[0] for v in seen.get("version") or []]
         made = built.get(host)
         made = None if made in (None, "", "not present") else str(made)
-        nodes.append({"host": host, "loaded": seen.get("version") or [], "network": seen.get("network") or [],
+        files = sorted(set().union(*[by_host.get(n, set()) for n in names]))
+        match = (versions == [made]) if (versions and made) else None
+        if match and files:
+            match = bool(preloaded_dir) and all(f.startswith(preloaded_dir + "/") for f in files)
+        nodes.append({"host": host, "hostname": hostnames.get(host),
+                      "loaded": seen.get("version") or [], "network": seen.get("network") or [],
                       "external_plugin": seen.get("external_plugin") or [], "processes": seen.get("processes", 0),
-                      "built": made,
-                      "match": (versions == [made]) if (versions and made) else None})
+                      "library": files, "built": made, "match": match})
     return {"device": data.get("device"), "preloaded": data.get("preloaded"), "nodes": nodes}
 
 

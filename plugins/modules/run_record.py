@@ -40,7 +40,8 @@ options:
         after (the roce_counters result). collective, tool (nccl-tests or torch.distributed), collective,
         nodes, gpus_per_node, hosts, algo, and result (the nccl_tests module's result or the PyTorch
         benchmark's JSON) or error. sft_nccl, hosts, loaded (per host, NCCL's version and network lines), built
-        (per host, the NCCL nccl_build installed), device, preloaded.
+        (per host, the NCCL nccl_build installed), hostnames (per host, its own name, as NCCL logs it), device,
+        preloaded.
     type: dict
     required: true
   label:

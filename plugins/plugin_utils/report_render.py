@@ -583,7 +583,8 @@ def _nccl_loaded_values(summary):
             built = ("nccl_build's" if node.get("match") else
                      "NOT nccl_build's %s" % node["built"] if node.get("built") else "nothing built there")
             network = ", ".join(node.get("network") or []) or "no network line"
-            text = "%s via %s, %s" % (", ".join(node["loaded"]), network, built)
+            text = "%s via %s, %s%s" % (", ".join(node["loaded"]), network, built,
+                                        " (%s)" % ", ".join(node["library"]) if node.get("library") else "")
             seen.setdefault(node["host"], set()).add(text)
     return {h: "; ".join(sorted(v)) for h, v in seen.items()}
 

@@ -41,6 +41,32 @@ def test_the_record_says_per_node_whether_the_built_nccl_was_loaded():
     assert by_host["hgx-0002"]["match"] is False  # torch's (or another) NCCL, not the built one
     assert by_host["hgx-0002"]["loaded"] == ["2.27.5+cuda12.9"]
     assert by_host["hgx-0003.cluster"]["match"] is None and by_host["hgx-0003.cluster"]["built"] is None
-    assert by_host["hgx-0004"] == {"host": "hgx-0004", "loaded": [], "network": [], "external_plugin": [],
+    assert by_host["hgx-0004"] == {"host": "hgx-0004", "hostname": None, "loaded": [], "network": [],
+                                   "external_plugin": [], "library": [],
                                    "processes": 0, "built": None, "match": None}
     assert run_dir.path_of("/r", "sft_nccl", {}, label="n2") == "/r/sft/n2/nccl_loaded.json"
+
+
+def test_a_node_whose_own_name_differs_from_the_inventorys_is_found_by_it():
+    # the lent GPU machine is hgx-0001 in the inventory and "vm" to itself (and so in NCCL's lines)
+    log = "vm:26833:26833 [0] NCCL INFO NCCL version 2.28.9+cuda13.0\n"
+    record = run_dir.build("sft_nccl", {"hosts": ["hgx-0001"], "hostnames": {"hgx-0001": "vm"},
+                                        "built": {"hgx-0001": "2.28.9"}, "loaded": nccl_output.loaded_nccl(log)})
+    (node,) = record["nodes"]
+    assert (node["hostname"], node["loaded"], node["match"]) == ("vm", ["2.28.9+cuda13.0"], True)
+
+
+def test_the_same_version_from_torchs_bundled_copy_is_not_the_built_one():
+    # torch 2.11 bundles NCCL 2.28.9 too: the version line alone cannot tell; the file torch calls can
+    log = "vm:1:1 [0] NCCL INFO NCCL version 2.28.9+cuda13.0\nvm:2:2 [1] NCCL INFO NCCL version 2.28.9+cuda13.0\n"
+    common = {"hosts": ["hgx-0001"], "hostnames": {"hgx-0001": "vm"}, "built": {"hgx-0001": "2.28.9"},
+              "loaded": nccl_output.loaded_nccl(log)}
+    built = run_dir.build("sft_nccl", dict(common, preloaded="/opt/nccl/2.28.9/lib/libnccl.so.2", libraries=[
+        {"rank": 0, "host": "vm", "path": "/opt/nccl/2.28.9/lib/libnccl.so.2.28.9"},
+        {"rank": 1, "host": "vm", "path": "/opt/nccl/2.28.9/lib/libnccl.so.2.28.9"}]))
+    assert built["nodes"][0]["match"] is True
+    assert built["nodes"][0]["library"] == ["/opt/nccl/2.28.9/lib/libnccl.so.2.28.9"]
+    bundled = "/opt/venv/lib/python3.12/site-packages/nvidia/nccl/lib/libnccl.so.2"
+    torchs = run_dir.build("sft_nccl", dict(common, preloaded=None, libraries=[
+        {"rank": 0, "host": "vm", "path": bundled}, {"rank": 1, "host": "vm", "path": bundled}]))
+    assert torchs["nodes"][0]["match"] is False and torchs["nodes"][0]["library"] == [bundled]

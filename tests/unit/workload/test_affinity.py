@@ -104,3 +104,13 @@ def test_a_refused_binding_is_recorded_not_raised(tmp_path, monkeypatch):
     assert record["status"] == "not bound" and record["reason"].startswith("sched_setaffinity: ")
     bound = affinity.bind(0, {}, sysfs, setaffinity=lambda tid, cpus: None, threads=lambda: [1])
     assert bound["status"] == "bound" and bound["cpus"] == "0-55,112-167" and bound["host"]
+
+
+def test_a_gpu_without_numa_node_on_a_one_node_machine_takes_that_node(tmp_path):
+    # as the lent two-GPU VM reports it: numa_node -1 on both GPUs, one NUMA node with every CPU
+    sysfs = hgx_sysfs(tmp_path, {bus: "-1" for bus in GPU_BUSES})
+    import shutil
+    shutil.rmtree(sysfs / "devices" / "system" / "node" / "node1")
+    record = affinity.plan(1, {}, ALL, sysfs)
+    assert (record["status"], record["numa_node"], record["cpus"]) == ("bound", 0, "0-55,112-167")
+    assert record["numa_source"] == "the machine's only NUMA node (the GPU reports -1)"

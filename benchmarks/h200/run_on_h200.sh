@@ -20,6 +20,8 @@
 #   seams     benchmark.yml phases sft,report on every GPU, llama-1b tuned, after the nccl stage: the ranks load the
 #             NCCL nccl_build built (NCCL's version line in sft/<label>/nccl_loaded.json) and bind to their GPU's
 #             NUMA node (summary.json "affinity")
+#   hfpath    llama-1b trained from its shape and from the same shape saved in Hugging Face format
+#             (benchmarks/h200/save_hf_checkpoint.py) and loaded by path, alternately, $HFPATH_PAIRS pairs
 # Needs .whl/ (deepspeed, liger-kernel, ansible-core and the dependencies the image lacks: docs/performance.md)
 # and, for nccl, .upstream/nccl-<version>-1.tar.gz and nccl-tests-<version>.tar.gz. Writes under $OUT.
 set -uo pipefail
@@ -147,7 +149,21 @@ for stage in "$@"; do
       play "seams-llama-1b-g$gpus" 240 "${bench[@]}" -e "h200_nccl_version=$nccl_version" -e phases=sft,report \
         -e model=llama-1b -e preset=tuned -e h200_sft_seq_len=4096 -e h200_sft_steps=4
       for f in "$results"/*/sft/*/nccl_loaded.json; do log "$f: $(tr -d '\n ' < "$f" | cut -c1-600)"; done ;;
-    *) log "unknown stage $stage (verify nccl example sft1b seed tuned7b overhead gpusweep multi7b multi13b latency seams)"
+    hfpath)
+      secs=$(budget 120); log "hfpath: save the checkpoint (limit ${secs} s)"
+      timeout "$secs" python3 benchmarks/h200/save_hf_checkpoint.py --shape llama-1b --out /var/tmp/llama-1b-hf \
+        >"$out/hf_checkpoint.json" 2>"$out/hf_checkpoint.log"
+      log "hfpath: saved rc=$? $(cut -c1-300 "$out/hf_checkpoint.json")"
+      for i in $(seq 1 "${HFPATH_PAIRS:-2}"); do
+        play "hfpath-shape-$i" 200 "${bench[@]}" -e phases=sft,report -e model=llama-1b -e preset=tuned \
+          -e h200_sft_seq_len=4096 -e h200_sft_steps=6
+        play "hfpath-folder-$i" 200 "${bench[@]}" -e phases=sft,report -e model=/var/tmp/llama-1b-hf -e preset=tuned \
+          -e h200_sft_seq_len=4096 -e h200_sft_steps=6
+      done
+      for f in "$results"/*/sft/n1/summary.json; do
+        log "$f: $(python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); print(s.get("model"), s.get("model_source"), s.get("status"), s.get("tokens_per_s"), s.get("mfu"))' "$f")"
+      done ;;
+    *) log "unknown stage $stage (verify nccl example sft1b seed tuned7b overhead gpusweep multi7b multi13b latency seams hfpath)"
        exit 2 ;;
   esac
 done

@@ -316,7 +316,13 @@ def test_sysfs_entry_name_not_utf8_is_left_out_and_named(tmp_path):
 def test_ethtool_output_not_utf8_is_replaced_and_named(monkeypatch):
     output = read(SYSFS, "ethtool_S_eth2_before.txt").replace(b"rx_packets", b"rx_\xffpackets", 1)
     monkeypatch.setattr(roce_module.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/sbin/" + name)
-    monkeypatch.setattr(roce_module.AnsibleModule, "run_command", lambda self, argv, **kwargs: (0, output, b""))
+
+    def ethtool_test_double(self, argv, **kwargs):
+        # answers the one question recorded (ethtool -S eth2), nothing else
+        assert argv == ["/usr/sbin/ethtool", "-S", "eth2"], argv
+        return 0, output, b""
+
+    monkeypatch.setattr(roce_module.AnsibleModule, "run_command", ethtool_test_double)
     failed, result = run_module(
         monkeypatch, roce_module.main, {"sysfs_root": os.path.join(SYSFS, "empty"), "interfaces": ["eth2"]}
     )

@@ -1,4 +1,7 @@
-"""Bad ``-e nodes`` values are rejected on the control node, fast, before any node is contacted."""
+"""Bad ``-e nodes`` values are rejected on the control node before any node is contacted.
+
+No time limit is asserted (none is required, and a loaded 2-core machine makes one a race): that no node was
+contacted is what shows the rejection came first."""
 
 from __future__ import annotations
 
@@ -21,7 +24,6 @@ def test_bad_nodes_rejected_before_any_node(playbook: str, value: str, tmp_path:
     run = run_playbook(path, tmp_path, {"nodes": value.format(marker=marker), "h200_results_dir": str(results)},
                        timeout=120)
     assert run.rc != 0, f"nodes={value!r} was accepted"
-    assert run.seconds < 10, f"rejecting nodes={value!r} took {run.seconds:.1f} s"
     messages = run.failure_messages()
     assert any("nodes=" in m and "is not accepted" in m for m in messages), messages
     assert run.hosts_contacted() <= {"localhost"}, run.hosts_contacted()

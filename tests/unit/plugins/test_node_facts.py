@@ -267,3 +267,33 @@ def test_environment_records_the_built_nccl_and_its_network_plugin(tmp_path):
     bare = nf.gather_environment(h200_run_test_double(), str(tmp_path), None, (), "/opt/nccl/2.26.2")
     assert bare["nccl_built"] == "not present" and bare["nccl_net_plugin"] == "not present"
     assert {"what": "nccl_built", "reason": "no libnccl.so.X.Y.Z in /opt/nccl/2.26.2/lib"} in bare["absent"]
+
+
+def test_environment_of_a_node_without_gpu_with_a_bare_nccl_header_and_failing_probes(tmp_path):
+    """No GPU answers, nccl.h without a versioned library, a workload interpreter that prints no JSON and an
+    interface ethtool cannot describe: each is named in absent with what was tried."""
+    (tmp_path / "usr" / "include").mkdir(parents=True)
+    (tmp_path / "usr" / "include" / "nccl.h").write_text(
+        "#define NCCL_MAJOR 2\n#define NCCL_MINOR 26\n#define NCCL_PATCH 2\n")
+    no_gpu = {GPU_QUERY: (9, "", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."),
+              ("nvidia-smi",): (9, "", "NVIDIA-SMI has failed"),
+              (PROBE_PYTHON, "-c", nf.PYTHON_PROBE): (0, "Traceback: not JSON\n", ""),
+              ("ethtool", "-i", "eth2"): (71, "", "Cannot get driver information: Operation not supported\n")}
+    env = nf.gather_environment(h200_run_test_double(no_gpu), str(tmp_path), PROBE_PYTHON, ["eth2"])
+    absent = {a["what"]: a["reason"] for a in env["absent"]}
+    assert env["gpus"] == [] and "couldn't communicate with the NVIDIA driver" in absent["gpus"]
+    assert env["nccl_header"] == "2.26.2" and env["nccl_library"] == nf.NOT_PRESENT
+    assert "nccl_header" not in absent and absent["nccl_library"].startswith("no libnccl.so.X.Y.Z in /")
+    assert "python_packages" in absent
+    assert env["nics"] == [{"interface": "eth2", "driver": nf.NOT_PRESENT, "firmware": nf.NOT_PRESENT,
+                            "bus_info": nf.NOT_PRESENT}]
+    assert absent["nic eth2"] == "ethtool -i eth2: Cannot get driver information: Operation not supported"
+
+
+def test_nccl_conf_lacking_keys_and_an_unreadable_disk_path_fail(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "nccl.conf").write_text("NCCL_IB_TC=106\n")
+    assert nf.check_nccl_conf(str(tmp_path), "/etc/nccl.conf", ["NCCL_IB_TC", "NCCL_IB_GID_INDEX"]) == {
+        "name": "nccl_conf", "status": "fail", "detail": "/etc/nccl.conf lacks NCCL_IB_GID_INDEX"}
+    disk = nf.check_free_disk(str(tmp_path), "/scratch", 500)
+    assert disk["status"] == "fail" and disk["detail"].startswith("/scratch: [Errno 2] No such file or directory")

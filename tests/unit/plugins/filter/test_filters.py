@@ -6,10 +6,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.spectrumx.h200_benchmark.plugins.filter import launch as launch_filters
 from ansible_collections.spectrumx.h200_benchmark.plugins.filter import node_selection as selection_filters
 from ansible_collections.spectrumx.h200_benchmark.plugins.filter import roce_qos as qos_filters
+from ansible_collections.spectrumx.h200_benchmark.plugins.filter import run_records as record_filters
 
 LAUNCH = launch_filters.FilterModule().filters()
 SELECTION = selection_filters.FilterModule().filters()
 QOS = qos_filters.FilterModule().filters()
+RECORDS = record_filters.FilterModule().filters()
 ALIASES = {"node001": "hgx-0001", "node002": "hgx-0002", "node003": "hgx-0003"}
 
 
@@ -70,3 +72,10 @@ def test_roce_qos_filters():
     assert QOS["roce_traffic_class"](26) == 106
     with pytest.raises(AnsibleFilterError, match="priority"):
         QOS["roce_pfc_argument"](9)
+
+
+def test_run_record_filters_are_the_functions_the_roles_name():
+    assert set(RECORDS) == {"json_records", "last_json_record", "json_object", "setting_errors", "recorded_phases",
+                            "telemetry_label", "collective_line"}
+    assert RECORDS["json_object"]('{"status": "ok"}') == {"status": "ok"}
+    assert RECORDS["telemetry_label"]("sft", "n2") == "sft-n2"

@@ -43,18 +43,21 @@ def start_test_double(tmp_path, exit_on_term):
     return out, seen, proc
 
 
-def stop(monkeypatch, out):
-    return run_module(monkeypatch, gpu_telemetry.main, {"state": "stopped", "output_path": out, "stop_timeout": 1})
+def start_and_stop(monkeypatch, tmp_path, exit_on_term):
+    """The stand-in sampler started, then state=stopped with a 1 s stop-file wait: (out, seen, proc, result)."""
+    out, seen, proc = start_test_double(tmp_path, exit_on_term)
+    try:
+        failed, result = run_module(monkeypatch, gpu_telemetry.main,
+                                    {"state": "stopped", "output_path": out, "stop_timeout": 1})
+    finally:
+        proc.kill()
+    assert not failed and result["running"] is False, result
+    return out, seen, proc, result
 
 
 def test_a_sampler_that_ignores_the_stop_file_is_stopped_by_sigterm(monkeypatch, tmp_path):
-    out, seen, proc = start_test_double(tmp_path, exit_on_term=True)
-    try:
-        failed, result = stop(monkeypatch, out)
-    finally:
-        proc.kill()
-    assert not failed and result["changed"] is True and result["running"] is False
-    assert seen.read_text() == "SIGTERM\n"
+    out, seen, proc, result = start_and_stop(monkeypatch, tmp_path, exit_on_term=True)
+    assert result["changed"] is True and seen.read_text() == "SIGTERM\n"
     assert not os.path.exists("/proc/%d" % proc.pid)
     assert not os.path.exists(out + ".pid") and not os.path.exists(out + ".stop")
     # no samples file: the summary says so instead of reporting zero samples as measured
@@ -62,12 +65,7 @@ def test_a_sampler_that_ignores_the_stop_file_is_stopped_by_sigterm(monkeypatch,
 
 
 def test_a_sampler_that_ignores_sigterm_is_killed(monkeypatch, tmp_path):
-    out, seen, proc = start_test_double(tmp_path, exit_on_term=False)
-    try:
-        failed, result = stop(monkeypatch, out)
-    finally:
-        proc.kill()
-    assert not failed and result["running"] is False
+    out, seen, proc, _result = start_and_stop(monkeypatch, tmp_path, exit_on_term=False)
     assert seen.read_text() == "SIGTERM\n"  # it got SIGTERM, stayed, and was ended by SIGKILL
     assert not os.path.exists("/proc/%d" % proc.pid) and gpu_telemetry.sampler_pid(out) is None
 

@@ -1,7 +1,9 @@
 """Test doubles shared by the sampler and gpu_telemetry tests (test code only; never shipped)."""
 
+import json
 import os
 import stat
+import time
 
 NVML = os.path.join(os.path.dirname(__file__), "..", "data", "nvml")
 
@@ -35,3 +37,23 @@ def nvidia_smi_sampler_env(tmp_path):
     double.chmod(double.stat().st_mode | stat.S_IEXEC)
     (tmp_path / "pynvml.py").write_text("raise ImportError('pynvml test double: no NVML here')\n")
     return {"PATH": "%s:/usr/bin:/bin" % bin_dir, "PYTHONPATH": str(tmp_path)}
+
+
+def wait_for_records(path, enough, timeout=120.0):
+    """The sampler's records once ``enough(records)`` holds: readiness is read from the output, not guessed
+    from a sleep (the handlers are installed before the start record is written)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            with open(path) as handle:
+                text = handle.read()
+            # a line still being written (no newline yet) is not a record yet
+            records = [json.loads(line) for line in text.split("\n")[:-1] if line.strip()]
+            if enough(records):
+                return records
+        time.sleep(0.05)
+    raise AssertionError("the sampler did not write the awaited records within %s s: %s" % (timeout, path))
+
+
+def samples_of(records):
+    return [r for r in records if r["record"] == "sample"]

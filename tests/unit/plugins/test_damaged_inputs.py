@@ -17,6 +17,7 @@ from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import st
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import telemetry as tm
 from ansible_collections.spectrumx.h200_benchmark.plugins.modules import gpu_telemetry, nccl_tests
 from ansible_collections.spectrumx.h200_benchmark.plugins.modules import roce_counters as roce_module
+from doubles import samples_of, wait_for_records
 from module_harness import run_module
 from test_modules_run import SAMPLER, _nvidia_smi_test_double
 
@@ -244,6 +245,7 @@ def test_gpu_telemetry_unwritable_summary_path_fails_after_stopping_the_sampler(
     start = {"state": "started", "output_path": out, "sampler": SAMPLER, "python": sys.executable, "interval": 0.2}
     failed, started = run_module(monkeypatch, gpu_telemetry.main, start)
     assert not failed and started["running"] is True
+    wait_for_records(out, lambda records: len(samples_of(records)) >= 1)
     summary_path = tmp_path / "a_directory"
     summary_path.mkdir()
     failed, result = run_module(

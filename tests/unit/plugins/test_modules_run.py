@@ -8,7 +8,7 @@ import stat
 import sys
 
 from ansible_collections.spectrumx.h200_benchmark.plugins.modules import gpu_telemetry, nccl_tests
-from doubles import nvidia_smi_sampler_env
+from doubles import nvidia_smi_sampler_env, samples_of, wait_for_records
 from module_harness import run_module
 
 HERE = os.path.dirname(__file__)
@@ -114,6 +114,7 @@ def test_gpu_telemetry_start_is_idempotent_and_stop_summarises(monkeypatch, tmp_
     try:
         failed, again = run_module(monkeypatch, gpu_telemetry.main, start)
         assert not failed and again["changed"] is False and again["pid"] == first["pid"]
+        wait_for_records(out, lambda records: len(samples_of(records)) >= 3)  # the sampler's own pace
     finally:
         failed, stopped = run_module(
             monkeypatch,

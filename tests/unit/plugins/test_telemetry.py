@@ -11,12 +11,11 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 import types
 
 import pytest
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import telemetry as tm
-from doubles import nvidia_smi_sampler_env, recorded_command
+from doubles import nvidia_smi_sampler_env, recorded_command, samples_of, wait_for_records
 
 HERE = os.path.dirname(__file__)
 DATA = os.path.join(HERE, "..", "data", "nvml")
@@ -177,27 +176,6 @@ def test_sampler_without_gpu_writes_one_absent_record(tmp_path):
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == 1 and lines[0]["record"] == "absent" and lines[0]["gpu"] == "not present"
     assert "no NVML here" in lines[0]["reason"] and "nvidia-smi" in lines[0]["reason"]
-
-
-def wait_for_records(path, enough, timeout=120.0):
-    """The sampler's records once ``enough(records)`` holds: readiness is read from the output, not guessed
-    from a sleep (the handlers are installed before the start record is written)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            lines = path.read_text().splitlines()
-            # a line still being written is not a record yet
-            records = [json.loads(line) for line in lines[:-1]] if lines else []
-            if lines and path.read_text().endswith("\n"):
-                records.append(json.loads(lines[-1]))
-            if enough(records):
-                return records
-        time.sleep(0.05)
-    raise AssertionError("the sampler did not write the awaited records within %s s: %s" % (timeout, path))
-
-
-def samples_of(records):
-    return [r for r in records if r["record"] == "sample"]
 
 
 def nvidia_smi_test_double(tmp_path):

@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .cache/collections/ansible_collections/spectrumx/h200_benchmark
 NODES ?= 2
 
-.PHONY: setup demo test unit lint sanity molecule e2e images cluster-up cluster-down clean scaling-plan
+.PHONY: setup demo test unit coverage lint sanity molecule e2e images cluster-up cluster-down clean scaling-plan
 
 $(VENV)/.installed: requirements.txt requirements/*.txt
 	python3 -m venv $(VENV)
@@ -45,6 +45,13 @@ demo: cluster-up
 
 unit: setup
 	SUITES=unit bash tests/run_all.sh
+
+# Branch coverage of plugins/ by the plugin tests (docs/testing.md has the figure and the uncovered branches).
+coverage: setup
+	rm -rf .cache/coverage && mkdir -p .cache/coverage
+	$(VENV)/bin/coverage run -m pytest -q -p no:cacheprovider tests/unit --ignore=tests/unit/workload
+	$(VENV)/bin/coverage combine -q
+	$(VENV)/bin/coverage report
 
 lint: setup
 	$(VENV)/bin/ruff check plugins files tests

@@ -172,13 +172,13 @@ def _operation(op: str, size: int, in_place: bool, device: torch.device, rank: i
 
 def _timed(run: Callable[[], None], iters: int, warmup: int, device: torch.device) -> float:
     """Mean seconds of one operation, the slowest rank's."""
-    for _ in range(warmup):
+    for _warmup_step in range(warmup):
         run()
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     sync()
     dist.barrier()
     start = time.perf_counter()
-    for _ in range(iters):
+    for _timed_step in range(iters):
         run()
     sync()
     elapsed = torch.tensor([(time.perf_counter() - start) / iters], dtype=torch.float64, device=device)
@@ -220,7 +220,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m h200_workload.collectives", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m h200_workload.collectives", description=__doc__.split("\n", 1)[0])
     p.add_argument("--ops", default="all_reduce,all_gather,reduce_scatter,alltoall,sendrecv",
                    help=f"comma-separated, of {', '.join(OPS)}")
     p.add_argument("--min-bytes", type=parse_size, default=8)

@@ -216,7 +216,7 @@ def train(run: Run, metrics: TextIO | None) -> None:
         summary["nccl_library"] = libraries
 
     # The model's size picks the preset's settings; the settings pick seq_len and so the dataset.
-    probe_shape, _ = models.resolve_shape(args.model, 0 if args.model != "tiny" else 64, args.seq_len or 4096)
+    probe_shape = models.resolve_shape(args.model, 0 if args.model != "tiny" else 64, args.seq_len or 4096)[0]
     gpu_bytes = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory if device == "cuda" else None
     s = choose_settings(args, flops.llama_param_count(probe_shape), world, device, probe_shape, gpu_bytes)
     summary.update(preset=s.preset, zero_stage=s.zero_stage, offload=s.offload, micro_batch_size=s.micro_batch_size,
@@ -251,8 +251,8 @@ def train(run: Run, metrics: TextIO | None) -> None:
         summary["optimizer"] = f"torch.optim.AdamW(fused={device == 'cuda'})"
     else:
         summary["optimizer"] = "DeepSpeedCPUAdam (ZeRO-Offload)"
-    engine, *_ = deepspeed.initialize(model=model, optimizer=optimizer, config=ds_config,
-                                      model_parameters=None if optimizer else model.parameters())
+    engine = deepspeed.initialize(model=model, optimizer=optimizer, config=ds_config,
+                                  model_parameters=None if optimizer else model.parameters())[0]
     compat.start_lr_schedule(engine)
 
     device_name = torch.cuda.get_device_name() if device == "cuda" else "cpu"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, spectrumx.h200_benchmark contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """GPU and host telemetry sampler, run on a node during a benchmark phase.
@@ -105,7 +104,7 @@ class HostReader:
         try:
             with open(os.path.join(self.proc, "meminfo")) as handle:
                 for line in handle:
-                    key, _, rest = line.partition(":")
+                    key, _colon, rest = line.partition(":")
                     if key in ("MemTotal", "MemAvailable"):
                         memory[key] = int(rest.split()[0])  # kB
         except OSError:
@@ -254,7 +253,11 @@ class SmiSource:
     def read(self, first: bool) -> list[dict[str, Any]]:
         gpus = []
         for row in self._query(",".join(SMI_FIELDS)):
-            cells = dict(zip(SMI_FIELDS, row, strict=False))
+            if len(row) != len(SMI_FIELDS):
+                raise RuntimeError(
+                    "nvidia-smi printed %d columns where %d were asked: %s" % (len(row), len(SMI_FIELDS), row)
+                )
+            cells = dict(zip(SMI_FIELDS, row, strict=True))
             mask = cells.get("clocks_throttle_reasons.active", "")
             try:
                 mask_value: int | None = int(mask, 16)
@@ -360,7 +363,7 @@ class Sampler:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--output", required=True, help="JSON-lines file to append samples to")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between samples (default 1)")
     parser.add_argument("--stop-file", help="stop when this file exists (default: OUTPUT.stop)")

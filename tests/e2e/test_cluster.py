@@ -39,6 +39,11 @@ def test_ssh_44222_slurm_and_pdsh(cluster: dict[str, str], tmp_path: Path) -> No
     assert set(resolved) == hosts
     assert all(fields[0] == "172.30.201.9" and "node008" in fields for fields in resolved.values()), resolved
 
+    # The twin supplies no port between the nodes: an SSH that does not name 44222 is refused, so every
+    # launcher the benchmark passes it to (PDSH and the DeepSpeed launcher, mpirun) must pass it itself.
+    (no_port,) = run.results("runner_on_ok", "SSH to another node without naming the port")
+    assert no_port["res"]["rc"] == 255 and "port 22: Connection refused" in no_port["res"]["stderr"], no_port["res"]
+
 
 def test_srun_and_deepspeed_launcher_allreduce(prepared: dict[str, str], tmp_path: Path) -> None:
     run = run_playbook(E2E_PLAYBOOKS / "launchers.yml", tmp_path, timeout=600)

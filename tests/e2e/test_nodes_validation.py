@@ -1,4 +1,7 @@
-"""Bad ``-e nodes`` values are rejected on the control node, fast, before any node is contacted."""
+"""Bad ``-e nodes`` values are rejected on the control node before any node is contacted.
+
+No time limit is asserted (none is required, and a loaded 2-core machine makes one a race): that no node was
+contacted is what shows the rejection came first."""
 
 from __future__ import annotations
 
@@ -21,7 +24,6 @@ def test_bad_nodes_rejected_before_any_node(playbook: str, value: str, tmp_path:
     run = run_playbook(path, tmp_path, {"nodes": value.format(marker=marker), "h200_results_dir": str(results)},
                        timeout=120)
     assert run.rc != 0, f"nodes={value!r} was accepted"
-    assert run.seconds < 10, f"rejecting nodes={value!r} took {run.seconds:.1f} s"
     messages = run.failure_messages()
     assert any("nodes=" in m and "is not accepted" in m for m in messages), messages
     assert run.hosts_contacted() <= {"localhost"}, run.hosts_contacted()
@@ -58,5 +60,36 @@ def test_newline_in_a_generated_setting_rejected_before_any_node(tmp_path: Path)
     assert run.rc != 0
     messages = run.failure_messages()
     assert any(m.startswith("h200_nccl_env is not accepted") and "NCCL_DEBUG" in m for m in messages), messages
+    assert run.hosts_contacted() <= {"localhost"}, run.hosts_contacted()
+    assert not results.exists() or not any(results.iterdir())
+
+
+# Every other input check of validate.yml: (extra vars, words the one failure message must hold: the input as
+# given and the accepted values). Each is refused on the control node before any node is contacted.
+BAD_INPUTS = {
+    "phases": ({"phases": "nccl,bench"}, ["phases=nccl,bench is not accepted", "nccl, weak, sft, report"]),
+    "launcher": ({"launcher": "mpi"}, ["launcher=mpi (slurm, pdsh)"]),
+    "preset": ({"preset": "fast"}, ["preset=fast (seed, tuned)"]),
+    "preflight_failure": ({"h200_preflight_failure": "ignore"}, ["h200_preflight_failure=ignore (stop, continue)"]),
+    "device": ({"h200_device": "tpu"}, ["h200_device=tpu (cuda, cpu)"]),
+    "steps": ({"h200_sft_steps": 0}, ["h200_sft_steps=0 is not accepted: give a whole number of at least 1"]),
+    "seq_len": ({"h200_sft_seq_len": "8;id"}, ["h200_sft_seq_len=8;id is not accepted", "at least 16"]),
+    "omp_threads": ({"h200_sft_omp_threads": "many"}, ["h200_sft_omp_threads=many is not accepted"]),
+    "collectives": ({"h200_collectives": ["all_reduce", "broadcast"]},
+                    ["h200_collectives=", "is not accepted: give a list of all_reduce, all_gather"]),
+    "srun_options": ({"h200_srun_options": {"partition": "gpu --x", "shell": "sh"}},
+                     ["h200_srun_options is not accepted", "'shell' is not one of account, constraint"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_rejected_before_any_node(case: str, tmp_path: Path) -> None:
+    extra, words = BAD_INPUTS[case]
+    results = tmp_path / "results"
+    run = run_playbook(REPO / "playbooks" / "benchmark.yml", tmp_path,
+                       dict({"nodes": "1", "h200_results_dir": str(results)}, **extra), timeout=120)
+    assert run.rc != 0, f"{extra} was accepted"
+    messages = run.failure_messages()
+    assert any(all(w in m for w in words) for m in messages), messages
     assert run.hosts_contacted() <= {"localhost"}, run.hosts_contacted()
     assert not results.exists() or not any(results.iterdir())

@@ -161,3 +161,22 @@ def test_report_action_names_what_it_refuses(tmp_path):
             weak_tolerance: 1.5
     """)
     assert rc != 0 and "weak_tolerance must be at least 0 and below 1, got 1.5" in out
+
+
+def test_campaign_report_writes_and_names_what_it_refuses(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(DATA, results)
+    rc, out = play(tmp_path, f"""
+        - spectrumx.h200_benchmark.campaign_report:
+            runs: {results}
+          register: written
+        - ansible.builtin.assert:
+            that: written.changed and written.report == "{results}/campaign.md" and written.runs | length > 0
+    """)
+    assert rc == 0, out
+    assert (results / "campaign.md").stat().st_size > 0
+    rc, out = play(tmp_path, f"""
+        - spectrumx.h200_benchmark.campaign_report:
+            runs: {tmp_path}/no-runs
+    """)
+    assert rc != 0 and "is not a directory of run directories" in out

@@ -17,6 +17,7 @@ from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import st
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import telemetry as tm
 from ansible_collections.spectrumx.h200_benchmark.plugins.modules import gpu_telemetry, nccl_tests
 from ansible_collections.spectrumx.h200_benchmark.plugins.modules import roce_counters as roce_module
+from doubles import samples_of, wait_for_records
 from module_harness import run_module
 from test_modules_run import SAMPLER, _nvidia_smi_test_double
 
@@ -244,6 +245,7 @@ def test_gpu_telemetry_unwritable_summary_path_fails_after_stopping_the_sampler(
     start = {"state": "started", "output_path": out, "sampler": SAMPLER, "python": sys.executable, "interval": 0.2}
     failed, started = run_module(monkeypatch, gpu_telemetry.main, start)
     assert not failed and started["running"] is True
+    wait_for_records(out, lambda records: len(samples_of(records)) >= 1)
     summary_path = tmp_path / "a_directory"
     summary_path.mkdir()
     failed, result = run_module(
@@ -316,7 +318,13 @@ def test_sysfs_entry_name_not_utf8_is_left_out_and_named(tmp_path):
 def test_ethtool_output_not_utf8_is_replaced_and_named(monkeypatch):
     output = read(SYSFS, "ethtool_S_eth2_before.txt").replace(b"rx_packets", b"rx_\xffpackets", 1)
     monkeypatch.setattr(roce_module.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/sbin/" + name)
-    monkeypatch.setattr(roce_module.AnsibleModule, "run_command", lambda self, argv, **kwargs: (0, output, b""))
+
+    def ethtool_test_double(self, argv, **kwargs):
+        # answers the one question recorded (ethtool -S eth2), nothing else
+        assert argv == ["/usr/sbin/ethtool", "-S", "eth2"], argv
+        return 0, output, b""
+
+    monkeypatch.setattr(roce_module.AnsibleModule, "run_command", ethtool_test_double)
     failed, result = run_module(
         monkeypatch, roce_module.main, {"sysfs_root": os.path.join(SYSFS, "empty"), "interfaces": ["eth2"]}
     )

@@ -8,6 +8,7 @@ import stat
 import sys
 
 from ansible_collections.spectrumx.h200_benchmark.plugins.modules import gpu_telemetry, nccl_tests
+from doubles import nvidia_smi_sampler_env, samples_of, wait_for_records
 from module_harness import run_module
 
 HERE = os.path.dirname(__file__)
@@ -100,18 +101,8 @@ def test_run_mode_check_mode_and_bad_input(monkeypatch, tmp_path):
 
 
 def _nvidia_smi_test_double(tmp_path, monkeypatch):
-    bin_dir = tmp_path / "nvidia_smi_test_double"
-    bin_dir.mkdir()
-    double = bin_dir / "nvidia-smi"
-    double.write_text(
-        "#!/bin/sh\n# test double of nvidia-smi: prints outputs recorded on the H200\n"
-        'case "$1" in --query-gpu=index,name,uuid) echo "0, NVIDIA H200, GPU-00000000-0000-0000-0000-000000000000";;\n'
-        '*) cat "%s";; esac\n' % os.path.join(NVML, "h200_commands", "query_gpu_sampler.txt")
-    )
-    double.chmod(double.stat().st_mode | stat.S_IEXEC)
-    (tmp_path / "pynvml.py").write_text("raise ImportError('pynvml test double: no NVML here')\n")
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
-    monkeypatch.setenv("PATH", "%s:/usr/bin:/bin" % bin_dir)
+    for name, value in nvidia_smi_sampler_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
 
 
 def test_gpu_telemetry_start_is_idempotent_and_stop_summarises(monkeypatch, tmp_path):
@@ -123,6 +114,7 @@ def test_gpu_telemetry_start_is_idempotent_and_stop_summarises(monkeypatch, tmp_
     try:
         failed, again = run_module(monkeypatch, gpu_telemetry.main, start)
         assert not failed and again["changed"] is False and again["pid"] == first["pid"]
+        wait_for_records(out, lambda records: len(samples_of(records)) >= 3)  # the sampler's own pace
     finally:
         failed, stopped = run_module(
             monkeypatch,

@@ -6,6 +6,7 @@ import os
 import pytest
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import node_facts as nf
 from ansible_collections.spectrumx.h200_benchmark.plugins.modules import node_facts as module
+from doubles import recorded_command
 from module_harness import run_module
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data")
@@ -17,18 +18,22 @@ def recorded(name):
         return handle.read()
 
 
-def event_row_as_throttle_fields():
-    # the recorded query used the clocks_event_reasons.* names; the same columns, same order
-    return recorded("query_gpu_event.txt")
+# The GPU query as recorded, under the field names node_facts asks: nvidia-smi takes clocks_throttle_reasons.*
+# and clocks_event_reasons.* for the same columns (the latter is the newer name), in the order given.
+GPU_QUERY = tuple(arg.replace("clocks_event_reasons.", "clocks_throttle_reasons.")
+                  for arg in recorded_command("query_gpu_event"))
+PROBE_PYTHON = "/opt/conda/bin/python"
 
 
 def h200_run_test_double(overrides=None):
-    """run_command test double: the H200's recorded outputs; programs absent there raise OSError."""
+    """run_command test double: answers the exact commands recorded on the H200 with their outputs (keyed by the
+    whole argv, so a changed question gets no answer); the same program asked anything else fails as a program
+    does on arguments it rejects, and programs absent there raise OSError."""
     outputs = {
-        "nvidia-smi --query-gpu": (0, event_row_as_throttle_fields(), ""),
-        "nvidia-smi": (0, recorded("nvidia-smi.txt"), ""),
-        "nvcc": (0, recorded("nvcc.txt"), ""),
-        "/opt/conda/bin/python": (
+        GPU_QUERY: (0, recorded("query_gpu_event.txt"), ""),
+        ("nvidia-smi",): (0, recorded("nvidia-smi.txt"), ""),
+        ("nvcc", "--version"): (0, recorded("nvcc.txt"), ""),
+        (PROBE_PYTHON, "-c", nf.PYTHON_PROBE): (
             0,
             '{"torch": "2.11.0", "deepspeed": null, "transformers": "5.17.0", '
             '"flash-attn": null, "nvidia-ml-py": "13.610.43", "torch.version.cuda": "13.0", '
@@ -41,13 +46,21 @@ def h200_run_test_double(overrides=None):
 
     def run(argv):
         calls.append(argv)
-        key = "nvidia-smi --query-gpu" if argv[0] == "nvidia-smi" and len(argv) > 1 else argv[0]
-        if key not in outputs:
-            raise OSError(2, "No such file or directory: %r" % argv[0])
-        return outputs[key]
+        if tuple(argv) in outputs:
+            return outputs[tuple(argv)]
+        if any(key[0] == argv[0] for key in outputs):
+            return 2, "", "test double: %s was not recorded with these arguments: %r" % (argv[0], argv[1:])
+        raise OSError(2, "No such file or directory: %r" % argv[0])
 
     run.calls = calls
     return run
+
+
+def test_the_test_double_answers_only_the_recorded_question():
+    run = h200_run_test_double()
+    assert run(list(GPU_QUERY))[0] == 0
+    assert run(["nvidia-smi", "--query-gpu=index,name", "--format=csv,noheader,nounits"])[0] == 2
+    assert GPU_QUERY[1] == "--query-gpu=" + ",".join(nf.GPU_FIELDS)  # what node_facts asks is what was recorded
 
 
 def test_parsers_on_recorded_outputs():
@@ -92,9 +105,9 @@ def test_environment_of_the_h200():
 def test_environment_with_rdma_nics_slurm_and_ofed():
     run = h200_run_test_double(
         {
-            "ofed_info": (0, "MLNX_OFED_LINUX-24.10-1.1.4.0:\n", ""),
-            "sinfo": (0, "slurm 22.05.8\n", ""),
-            "ethtool": (
+            ("ofed_info", "-s"): (0, "MLNX_OFED_LINUX-24.10-1.1.4.0:\n", ""),
+            ("sinfo", "--version"): (0, "slurm 22.05.8\n", ""),
+            ("ethtool", "-i", "eth2"): (
                 0,
                 "driver: mlx5_core\nversion: 24.10-1.1.4\nfirmware-version: 28.39.1002 (MT_0000000838)\n"
                 "bus-info: 0000:1a:00.0\n",
@@ -161,7 +174,7 @@ def test_preflight_on_the_h200(tmp_path):
 def test_preflight_failures_are_named(tmp_path):
     row = recorded("query_gpu_event.txt").replace("0, 345, 1980", "2, 345, 1980")  # 2 uncorrectable ECC errors
     row = row.replace("0x0000000000000001, Not Active, Not Active", "0x0000000000000041, Not Active, Active")
-    run = h200_run_test_double({"nvidia-smi --query-gpu": (0, row, "")})
+    run = h200_run_test_double({GPU_QUERY: (0, row, "")})
     result = nf.run_preflight(
         run,
         str(tmp_path),
@@ -254,3 +267,33 @@ def test_environment_records_the_built_nccl_and_its_network_plugin(tmp_path):
     bare = nf.gather_environment(h200_run_test_double(), str(tmp_path), None, (), "/opt/nccl/2.26.2")
     assert bare["nccl_built"] == "not present" and bare["nccl_net_plugin"] == "not present"
     assert {"what": "nccl_built", "reason": "no libnccl.so.X.Y.Z in /opt/nccl/2.26.2/lib"} in bare["absent"]
+
+
+def test_environment_of_a_node_without_gpu_with_a_bare_nccl_header_and_failing_probes(tmp_path):
+    """No GPU answers, nccl.h without a versioned library, a workload interpreter that prints no JSON and an
+    interface ethtool cannot describe: each is named in absent with what was tried."""
+    (tmp_path / "usr" / "include").mkdir(parents=True)
+    (tmp_path / "usr" / "include" / "nccl.h").write_text(
+        "#define NCCL_MAJOR 2\n#define NCCL_MINOR 26\n#define NCCL_PATCH 2\n")
+    no_gpu = {GPU_QUERY: (9, "", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."),
+              ("nvidia-smi",): (9, "", "NVIDIA-SMI has failed"),
+              (PROBE_PYTHON, "-c", nf.PYTHON_PROBE): (0, "Traceback: not JSON\n", ""),
+              ("ethtool", "-i", "eth2"): (71, "", "Cannot get driver information: Operation not supported\n")}
+    env = nf.gather_environment(h200_run_test_double(no_gpu), str(tmp_path), PROBE_PYTHON, ["eth2"])
+    absent = {a["what"]: a["reason"] for a in env["absent"]}
+    assert env["gpus"] == [] and "couldn't communicate with the NVIDIA driver" in absent["gpus"]
+    assert env["nccl_header"] == "2.26.2" and env["nccl_library"] == nf.NOT_PRESENT
+    assert "nccl_header" not in absent and absent["nccl_library"].startswith("no libnccl.so.X.Y.Z in /")
+    assert "python_packages" in absent
+    assert env["nics"] == [{"interface": "eth2", "driver": nf.NOT_PRESENT, "firmware": nf.NOT_PRESENT,
+                            "bus_info": nf.NOT_PRESENT}]
+    assert absent["nic eth2"] == "ethtool -i eth2: Cannot get driver information: Operation not supported"
+
+
+def test_nccl_conf_lacking_keys_and_an_unreadable_disk_path_fail(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "nccl.conf").write_text("NCCL_IB_TC=106\n")
+    assert nf.check_nccl_conf(str(tmp_path), "/etc/nccl.conf", ["NCCL_IB_TC", "NCCL_IB_GID_INDEX"]) == {
+        "name": "nccl_conf", "status": "fail", "detail": "/etc/nccl.conf lacks NCCL_IB_GID_INDEX"}
+    disk = nf.check_free_disk(str(tmp_path), "/scratch", 500)
+    assert disk["status"] == "fail" and disk["detail"].startswith("/scratch: [Errno 2] No such file or directory")

@@ -11,11 +11,11 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 import types
 
 import pytest
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import telemetry as tm
+from doubles import nvidia_smi_sampler_env, recorded_command, samples_of, wait_for_records
 
 HERE = os.path.dirname(__file__)
 DATA = os.path.join(HERE, "..", "data", "nvml")
@@ -178,28 +178,30 @@ def test_sampler_without_gpu_writes_one_absent_record(tmp_path):
     assert "no NVML here" in lines[0]["reason"] and "nvidia-smi" in lines[0]["reason"]
 
 
-def test_sampler_nvidia_smi_fallback_stops_on_stop_file_and_sigterm(tmp_path):
-    bin_dir = tmp_path / "nvidia_smi_test_double"
-    bin_dir.mkdir()
-    recorded = os.path.join(DATA, "h200_commands", "query_gpu_sampler.txt")
-    double = bin_dir / "nvidia-smi"
-    double.write_text(
-        "#!/bin/sh\n# test double of nvidia-smi: prints outputs recorded on the H200\n"
-        'case "$1" in --query-gpu=index,name,uuid) echo "0, NVIDIA H200, GPU-00000000-0000-0000-0000-000000000000";;\n'
-        '*) cat "%s";; esac\n' % recorded
-    )
-    double.chmod(double.stat().st_mode | stat.S_IEXEC)
-    env = _no_gpu_env(tmp_path)
-    env["PATH"] = "%s:%s" % (bin_dir, env["PATH"])
+def nvidia_smi_test_double(tmp_path):
+    env = dict(os.environ)
+    env.update(nvidia_smi_sampler_env(tmp_path))
+    return env
+
+
+def test_the_recorded_query_is_the_one_the_sampler_asks():
+    assert recorded_command("query_gpu_sampler")[1] == "--query-gpu=" + ",".join(load_sampler().SMI_FIELDS)
+
+
+def test_sampler_nvidia_smi_fallback_stops_on_stop_file(tmp_path):
+    env = nvidia_smi_test_double(tmp_path)
     out = tmp_path / "s.jsonl"
     proc = subprocess.Popen([sys.executable, SAMPLER, "--output", str(out), "--interval", "0.1"], env=env)
-    time.sleep(1.5)
-    (tmp_path / "s.jsonl.stop").touch()
-    assert proc.wait(timeout=30) == 0
+    try:
+        wait_for_records(out, lambda records: len(samples_of(records)) >= 3)
+        (tmp_path / "s.jsonl.stop").touch()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines[0]["record"] == "start" and lines[0]["source"] == "nvidia-smi"
     assert lines[-1] == dict(lines[-1], record="stop", reason="stop file")
-    samples = [r for r in lines if r["record"] == "sample"]
+    samples = samples_of(lines)
     assert len(samples) >= 3 and lines[-1]["samples"] == len(samples)
     assert samples[0]["gpus"][0] == {
         "index": 0,
@@ -214,12 +216,39 @@ def test_sampler_nvidia_smi_fallback_stops_on_stop_file_and_sigterm(tmp_path):
         "tensor_active_pct": None,
     }
     assert samples[1]["host"]["mem_total_mib"] > 0
-    out2 = tmp_path / "k.jsonl"
-    proc = subprocess.Popen([sys.executable, SAMPLER, "--output", str(out2), "--interval", "0.1"], env=env)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
-    assert json.loads(out2.read_text().splitlines()[-1])["reason"] == "SIGTERM"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_sampler_stops_on_a_signal_after_its_start_record(tmp_path, signum):
+    out = tmp_path / "k.jsonl"
+    proc = subprocess.Popen([sys.executable, SAMPLER, "--output", str(out), "--interval", "0.1"],
+                            env=nvidia_smi_test_double(tmp_path))
+    try:
+        wait_for_records(out, lambda records: any(r["record"] == "start" for r in records))
+        proc.send_signal(signum)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+    last = json.loads(out.read_text().splitlines()[-1])
+    assert last["record"] == "stop" and last["reason"] == signum.name
+
+
+def test_sampler_refuses_an_nvidia_smi_row_of_other_columns(tmp_path):
+    """A row with fewer cells than fields asked is an output the sampler does not understand: it stops with
+    an error record instead of filling the missing fields with nothing."""
+    bin_dir = tmp_path / "nvidia_smi_test_double"
+    bin_dir.mkdir()
+    double = bin_dir / "nvidia-smi"
+    double.write_text('#!/bin/sh\n# test double of nvidia-smi: a row of 3 cells for any query\necho "0, 1, 2"\n')
+    double.chmod(double.stat().st_mode | stat.S_IEXEC)
+    env = _no_gpu_env(tmp_path)
+    env["PATH"] = "%s:%s" % (bin_dir, env["PATH"])
+    out = tmp_path / "bad.jsonl"
+    proc = subprocess.run([sys.executable, SAMPLER, "--output", str(out), "--interval", "0.1"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "printed 3 columns where 8 were asked" in proc.stderr
+    last = json.loads(out.read_text().splitlines()[-1])
+    assert last["record"] == "stop" and last["reason"] == "error" and last["samples"] == 0
 
 
 def test_sampler_rejects_bad_interval(tmp_path):

@@ -33,11 +33,11 @@ except ImportError:  # pragma: no cover - Python 2 is not a target, but sanity c
 # A Hugging Face repository id: owner/name, letters, digits, "-", "_", "." (the hub's own rule: no "--" or ".."
 # and no leading or trailing "-" or "." in a part), at most 96 characters per part.
 _HUB_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
-HUB_ID = re.compile(r"^%s/%s$" % (_HUB_PART, _HUB_PART))
+HUB_ID = re.compile(r"^%s/%s\Z" % (_HUB_PART, _HUB_PART))
 # An absolute local path: no spaces, quotes or shell characters, no ".." component.
-LOCAL_PATH = re.compile(r"^/[A-Za-z0-9_.+=@,/-]*$")
-URL = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+$")
-CHECKSUM = re.compile(r"^(sha256:[0-9a-f]{64}|git-sha1:[0-9a-f]{40})$")
+LOCAL_PATH = re.compile(r"^/[A-Za-z0-9_.+=@,/-]*\Z")
+URL = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+\Z")
+CHECKSUM = re.compile(r"^(sha256:[0-9a-f]{64}|git-sha1:[0-9a-f]{40})\Z")
 DATA_SOURCES = ("synth", "alpaca")
 # The model files a run needs (the hub lists far more: other formats, READMEs, images).
 _MODEL_FILE = re.compile(r"^(config\.json|generation_config\.json|tokenizer(_config)?\.json|tokenizer\.model|"
@@ -113,7 +113,7 @@ def source_errors(model, shapes, **inputs):
         if not URL.match(str(inputs.get("h200_model_hub_endpoint") or "")):
             errors.append("h200_model_hub_endpoint=%s is not accepted: give the http(s) URL of the Hugging Face hub "
                           "or of a mirror of it" % (inputs.get("h200_model_hub_endpoint"),))
-        if not re.match(r"^[A-Za-z0-9._/-]{1,200}$", str(inputs.get("h200_model_revision") or "")):
+        if not re.match(r"^[A-Za-z0-9._/-]{1,200}\Z", str(inputs.get("h200_model_revision") or "")):
             errors.append("h200_model_revision=%s is not accepted: give a branch, tag or commit of the model's "
                           "repository (letters, digits, '.', '_', '-', '/')" % (inputs.get("h200_model_revision"),))
         if inputs.get("h200_model_fetch") not in ("master", "node"):
@@ -123,7 +123,7 @@ def source_errors(model, shapes, **inputs):
     if model_kind(inputs.get("model"), shapes) in ("hub", "path") and tokenizer != "auto":
         errors.append("h200_sft_tokenizer=%s is not accepted with model=%s: a real model is trained with its own "
                       "tokenizer; leave h200_sft_tokenizer at auto" % (tokenizer, inputs.get("model")))
-    elif tokenizer != "auto" and not re.match(r"^(train-bpe:[0-9]+|[A-Za-z0-9_./-]+)$", tokenizer):
+    elif tokenizer != "auto" and not re.match(r"^(train-bpe:[0-9]+|[A-Za-z0-9_./-]+)\Z", tokenizer):
         errors.append("h200_sft_tokenizer=%s is not accepted: give auto, train-bpe:VOCAB, a Hugging Face tokenizer id "
                       "or an absolute path" % (tokenizer,))
     return [e for e in errors if e]

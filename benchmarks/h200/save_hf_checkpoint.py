@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "files"))
 
-import torch  # noqa: E402
-from h200_workload import data, models  # noqa: E402
+import torch
+from h200_workload import data, models
 
 
 def save(shape_name: str, out: Path, vocab: int, records: int, seed: int, shard_size: str) -> dict[str, object]:

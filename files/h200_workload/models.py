@@ -119,7 +119,7 @@ def load_weights(module: torch.nn.Module, folder: Path, zero3: bool) -> int:
     loaded: set[str] = set()
     for file in files:
         with safe_open(str(file), framework="pt") as weights:
-            for name in weights.keys():  # noqa: SIM118 - safe_open is not a mapping
+            for name in weights.keys():
                 target = params.get(name)
                 if target is None:
                     continue

@@ -22,13 +22,9 @@ import re
 import shutil
 import tempfile
 
-try:  # Python 3
-    from urllib.error import HTTPError, URLError
-    from urllib.parse import quote
-    from urllib.request import Request, urlopen
-except ImportError:  # pragma: no cover - Python 2 is not a target, but sanity compiles for it
-    HTTPError = URLError = Exception
-    quote = Request = urlopen = None
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote
+from urllib.request import Request, urlopen
 
 # A Hugging Face repository id: owner/name, letters, digits, "-", "_", "." (the hub's own rule: no "--" or ".."
 # and no leading or trailing "-" or "." in a part), at most 96 characters per part.
@@ -200,7 +196,7 @@ def download(source, dest, variable, checksum=None, size=None, headers=None, tim
                         digest.update(chunk)
                         out.write(chunk)
             except (IOError, OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors
-                raise SourceError("%s: %s could not be read: %s" % (variable, source, _describe_error(exc)))
+                raise SourceError("%s: %s could not be read: %s" % (variable, source, _describe_error(exc))) from None
             out.flush()
             os.fsync(out.fileno())
         got = os.path.getsize(tmp)
@@ -226,7 +222,7 @@ def alpaca_records(path, variable):
         with open(path, "rb") as handle:
             records = json.loads(handle.read().decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError("%s: %s is not valid JSON (%s)" % (variable, path, exc))
+        raise SourceError("%s: %s is not valid JSON (%s)" % (variable, path, exc)) from None
     if not isinstance(records, list) or not records:
         raise SourceError("%s: %s is not a non-empty JSON list of Alpaca records" % (variable, path))
     for index, record in enumerate(records):
@@ -271,7 +267,7 @@ def _hub_json(url, headers, timeout, variable):
             hint = ": a gated model needs a Hugging Face token (HF_TOKEN on the control node, or h200_hf_token)"
         elif isinstance(exc, HTTPError) and exc.code == 404:
             hint = ": no such model or revision on this hub"
-        raise SourceError("%s: %s could not be read: %s%s" % (variable, url, _describe_error(exc), hint))
+        raise SourceError("%s: %s could not be read: %s%s" % (variable, url, _describe_error(exc), hint)) from None
 
 
 def model_files(siblings):

@@ -16,10 +16,11 @@ import pytest
 from ansible_collections.spectrumx.h200_benchmark.plugins.module_utils import sources
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from hub_mirror_double import publish_model  # noqa: E402
+from hub_mirror_double import publish_model
 
 SHAPES = ["tiny", "llama-1b", "llama2-7b", "llama2-13b", "llama2-70b"]
-RECORDS = [{"instruction": "Say hi.", "input": "", "output": "Hi."}, {"instruction": "Add", "input": "1 1", "output": "2"}]
+RECORDS = [{"instruction": "Say hi.", "input": "", "output": "Hi."},
+           {"instruction": "Add", "input": "1 1", "output": "2"}]
 
 
 @pytest.mark.parametrize(("model", "kind"), [
@@ -44,7 +45,8 @@ def test_source_errors_name_each_variable() -> None:
     for variable in ("h200_sft_alpaca_url=ftp://x", "h200_sft_alpaca_checksum=md5:1", "h200_model_fetch=everywhere",
                      "h200_sft_tokenizer=train-bpe:8000"):
         assert variable in errors
-    assert "h200_sft_data_source=web" in sources.source_errors("tiny", SHAPES, **dict(good, h200_sft_data_source="web"))[0]
+    web = sources.source_errors("tiny", SHAPES, **dict(good, h200_sft_data_source="web"))
+    assert "h200_sft_data_source=web" in web[0]
 
 
 def test_sft_paths() -> None:
@@ -142,7 +144,7 @@ def test_hub_model_fetched_checked_and_cached(server: tuple[str, Path], tmp_path
 def test_hub_model_failures(server: tuple[str, Path], tmp_path: Path) -> None:
     url, root = server
     listing = publish_model(root, _tiny_model(tmp_path / "src"), "test-org/tiny-llama")
-    with pytest.raises(sources.SourceError, match="model: .*HTTP 404.*no such model"):
+    with pytest.raises(sources.SourceError, match=r"model: .*HTTP 404.*no such model"):
         sources.fetch_hub_model("test-org/other", str(tmp_path / "m"), url, "main")
     data = json.loads(listing.read_text())
     data["siblings"][1]["lfs"]["sha256"] = "1" * 64  # model.safetensors

@@ -46,7 +46,7 @@ def test_missing_weights_are_named(checkpoint: Path, tmp_path: Path) -> None:
 
     _, config = models.resolve_shape(str(checkpoint), 0, 128)
     config.num_hidden_layers = 3  # one layer more than the checkpoint has
-    with pytest.raises(WorkloadError, match="no weights for .* parameter"):
+    with pytest.raises(WorkloadError, match=r"no weights for .* parameter"):
         models.load_weights(AutoModelForCausalLM.from_config(config), checkpoint, zero3=False)
     with pytest.raises(WorkloadError, match="safetensors"):
         models.load_weights(AutoModelForCausalLM.from_config(config), tmp_path, zero3=False)

@@ -215,22 +215,24 @@ def download(source, dest, variable, checksum=None, size=None, headers=None, tim
             os.unlink(tmp)
 
 
-def alpaca_records(path, variable):
+def alpaca_records(path, variable, origin=None):
     """The number of records of an Alpaca-format JSON file: a non-empty list of objects whose instruction and
-    output (and input, when present) are strings. Raises SourceError naming ``variable``."""
+    output (and input, when present) are strings. Raises SourceError naming ``variable`` and ``origin`` (where the
+    file came from; default its path)."""
+    origin = origin or path
     try:
         with open(path, "rb") as handle:
             records = json.loads(handle.read().decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError("%s: %s is not valid JSON (%s)" % (variable, path, exc)) from None
+        raise SourceError("%s: %s is not valid JSON (%s)" % (variable, origin, exc)) from None
     if not isinstance(records, list) or not records:
-        raise SourceError("%s: %s is not a non-empty JSON list of Alpaca records" % (variable, path))
+        raise SourceError("%s: %s is not a non-empty JSON list of Alpaca records" % (variable, origin))
     for index, record in enumerate(records):
         fields = [record.get(k, "") for k in ("instruction", "input", "output")] if isinstance(record, dict) else []
         if not fields or not all(isinstance(f, type(u"")) for f in fields) or "instruction" not in record \
                 or "output" not in record:
             raise SourceError("%s: %s record %d is not an Alpaca record (string instruction, output, optional "
-                              "input): %s" % (variable, path, index, json.dumps(record)[:200]))
+                              "input): %s" % (variable, origin, index, json.dumps(record)[:200]))
     return len(records)
 
 
@@ -247,7 +249,7 @@ def fetch_alpaca(source, dest, checksum, variable="h200_sft_alpaca_url", timeout
         download(source, dest, variable, checksum=checksum, timeout=timeout)
     sha256 = file_checksum(dest, "sha256").split(":", 1)[1]
     try:
-        records = alpaca_records(dest, variable)
+        records = alpaca_records(dest, variable, source)
     except SourceError:
         os.unlink(dest)  # never reused: the next run downloads again
         raise

@@ -96,10 +96,10 @@ def run_with(tmp_path: Path, extravars: dict[str, Any], env: dict[str, str] | No
 
 
 def real_vars(tmp_path: Path, served: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    return benchmark_vars(tmp_path / "results", nodes="2", phases="sft,report", model=MODEL,
-                          h200_model_hub_endpoint=served["base"], h200_sft_data_source="alpaca",
-                          h200_sft_alpaca_url=served["alpaca"], h200_sft_alpaca_checksum=served["checksum"],
-                          h200_fetch_cache_dir=str(tmp_path / "cache"), **overrides)
+    settings = {"nodes": "2", "phases": "sft,report", "model": MODEL, "h200_model_hub_endpoint": served["base"],
+                "h200_sft_data_source": "alpaca", "h200_sft_alpaca_url": served["alpaca"],
+                "h200_sft_alpaca_checksum": served["checksum"], "h200_fetch_cache_dir": str(tmp_path / "cache")}
+    return benchmark_vars(tmp_path / "results", **{**settings, **overrides})
 
 
 def node_state(host: str) -> str:

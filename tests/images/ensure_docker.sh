@@ -8,7 +8,9 @@ if ! command -v dockerd >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
 fi
 mkdir -p /var/log
-nohup dockerd >/var/log/dockerd.log 2>&1 &
+# no inherited descriptor beyond stdio: the daemon outlives this script, and would hold open whatever its caller
+# had open (a lock file held by flock, a pipe a CI log is read from)
+nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then exit 0; fi
   sleep 1

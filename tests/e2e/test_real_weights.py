@@ -177,6 +177,8 @@ def test_hub_model_fetched_by_each_node_with_a_vault_token(prepared: dict[str, s
     vault = VaultLib([(DEFAULT_VAULT_ID_MATCH, VaultSecret(password.read_bytes()))])
     secret_vars = tmp_path / "secrets.yml"
     secret_vars.write_bytes(vault.encrypt(f"h200_hf_token: {served['token']}\n"))
+    for host in HOSTS:  # a cluster left up by an earlier session holds the nodes' own fetch: start without it
+        docker("exec", host, "rm", "-rf", f"{NODE_DIR}/models/models--{MODEL_NODE.replace('/', '--')}")
     GatedHub.hub_requests.clear()
     run = run_with(tmp_path, real_vars(tmp_path, served, model=MODEL_NODE, h200_model_fetch="node"),
                    env={"HF_TOKEN": ""}, cmdline=f"--vault-password-file {password} -e @{secret_vars}")

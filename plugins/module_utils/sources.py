@@ -24,7 +24,12 @@ import tempfile
 
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote
-from urllib.request import Request, urlopen
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import SSLValidationError, open_url
+
+# what open_url raises for a server that cannot be used (URLError and HTTPError are OSErrors)
+_READ_ERRORS = (IOError, OSError, ValueError, UrlsConnectionError, SSLValidationError)
 
 # A Hugging Face repository id: owner/name, letters, digits, "-", "_", "." (the hub's own rule: no "--" or ".."
 # and no leading or trailing "-" or "." in a part), at most 96 characters per part.
@@ -167,7 +172,7 @@ def checksum_matches(path, expected):
 # ------------------------------------------------------------------------------------------------ downloads
 def _open(source, headers, timeout):
     if source.startswith(("http://", "https://")):
-        return urlopen(Request(source, headers=headers), timeout=timeout)
+        return open_url(source, headers=headers, timeout=timeout)
     return open(source, "rb")
 
 
@@ -195,7 +200,7 @@ def download(source, dest, variable, checksum=None, size=None, headers=None, tim
                     for chunk in iter(lambda: response.read(CHUNK), b""):
                         digest.update(chunk)
                         out.write(chunk)
-            except (IOError, OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors
+            except _READ_ERRORS as exc:
                 raise SourceError("%s: %s could not be read: %s" % (variable, source, _describe_error(exc))) from None
             out.flush()
             os.fsync(out.fileno())
@@ -261,9 +266,9 @@ def fetch_alpaca(source, dest, checksum, variable="h200_sft_alpaca_url", timeout
 
 def _hub_json(url, headers, timeout, variable):
     try:
-        with urlopen(Request(url, headers=headers), timeout=timeout) as response:
+        with open_url(url, headers=headers, timeout=timeout) as response:
             return json.loads(response.read().decode("utf-8"))
-    except (IOError, OSError, ValueError) as exc:
+    except _READ_ERRORS as exc:
         hint = ""
         if isinstance(exc, HTTPError) and exc.code in (401, 403):
             hint = ": a gated model needs a Hugging Face token (HF_TOKEN on the control node, or h200_hf_token)"

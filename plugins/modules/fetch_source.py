@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 module: fetch_source
 short_description: Fetch the SFT data or model once, checked, and check a model folder
 description:
-  - O(kind=alpaca) brings the Stanford Alpaca JSON from O(source) (an http(s) URL or a local path: a site
+  - O(kind=alpaca) brings the Stanford Alpaca JSON from O(source) (an http(s) URL, or a local path of a site
     mirror) to O(dest), verifies O(checksum) and that the file is Alpaca-format JSON; an existing O(dest) with
     the right checksum is reused (a cache between runs).
   - O(kind=model) brings a Hugging Face model (config, tokenizer, safetensors weights) of id O(model) at

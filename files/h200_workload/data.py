@@ -172,9 +172,14 @@ def load_source(source: str, download_dir: Path, sha256: str | None) -> tuple[li
     if source.startswith(("http://", "https://")):
         download_dir.mkdir(parents=True, exist_ok=True)
         path = download_dir / (Path(source.split("?")[0]).name or "alpaca_data.json")
-        if not path.exists():
-            with urllib.request.urlopen(source, timeout=60) as response, path.open("wb") as handle:
-                shutil.copyfileobj(response, handle)
+        if not path.exists():  # to a temporary name first: a cut-off download is never taken for the file
+            handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=download_dir)
+            try:
+                with urllib.request.urlopen(source, timeout=60) as response, os.fdopen(handle, "wb") as out:
+                    shutil.copyfileobj(response, out)
+                os.replace(tmp, path)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
     else:
         path = Path(source)
         if not path.is_file():
@@ -226,8 +231,24 @@ def load_tokenizer(spec: str, records: list[dict[str, str]]) -> tuple[Any, str]:
     tokenizer = AutoTokenizer.from_pretrained(spec)
     if tokenizer.bos_token_id is None or tokenizer.eos_token_id is None:
         raise WorkloadError("other", f"--tokenizer {spec} has no BOS or EOS token", "use a Llama-style tokenizer")
-    vocab_hash = hashlib.sha256(json.dumps(sorted(tokenizer.get_vocab().items())).encode()).hexdigest()[:16]
-    return tokenizer, f"{spec}@{vocab_hash}"
+    return tokenizer, f"{spec}@{vocab_hash(tokenizer)}"
+
+
+def vocab_hash(tokenizer: Any) -> str:
+    """What identifies a tokenizer wherever its folder is: the hash of its vocabulary."""
+    return hashlib.sha256(json.dumps(sorted(tokenizer.get_vocab().items())).encode()).hexdigest()[:16]
+
+
+def check_own_tokenizer(meta: dict[str, Any], model: str) -> None:
+    """A real model trains on data tokenised with its own tokenizer (the one in its folder or hub repository):
+    raise when the prepared data's tokenizer has another vocabulary."""
+    from transformers import AutoTokenizer
+
+    own = vocab_hash(AutoTokenizer.from_pretrained(model))
+    if not str(meta.get("tokenizer", "")).endswith("@" + own):
+        raise WorkloadError("other", f"the data in {meta.get('key')} was tokenised with {meta.get('tokenizer')}, not "
+                                     f"with the tokenizer of model {model} (vocabulary {own})",
+                            f"prepare the data with --tokenizer {model}")
 
 
 # ----------------------------------------------------------------------------------------------- prepare

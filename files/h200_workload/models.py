@@ -79,25 +79,63 @@ def apply_liger(model_type: str) -> str:
 
 def build(model: str, config: Any, attention: str, device: str, ds_config: dict[str, Any]) -> torch.nn.Module:
     """Create the model in BF16: directly on ``device``, or under ZeRO-3 already partitioned across ranks
-    (deepspeed.zero.Init), so a 70B shape never has to fit in one process's memory."""
+    (deepspeed.zero.Init), so a 70B shape never has to fit in one process's memory. A pretrained model is built
+    the same way and its weights are then copied in (load_weights): the shape and the checkpoint of the same
+    architecture run the same code from here on."""
     import deepspeed
     from transformers import AutoModelForCausalLM
 
     zero3 = ds_config["zero_optimization"]["stage"] == 3
-    if model in SHAPES:
-        place = deepspeed.zero.Init(config_dict_or_path=ds_config) if zero3 else torch.device(device)
-        with place:
-            return AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16, attn_implementation=attention)
-    hf_ds_config = None
-    if zero3:  # transformers loads the weights straight into partitions while this object lives (needs accelerate)
-        from transformers.integrations import HfDeepSpeedConfig
+    place = deepspeed.zero.Init(config_dict_or_path=ds_config) if zero3 else torch.device(device)
+    with place:
+        module = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16, attn_implementation=attention)
+    if model not in SHAPES:
+        load_weights(module, local_folder(model), zero3)
+    return module
 
-        hf_ds_config = HfDeepSpeedConfig(ds_config)
-    loaded = AutoModelForCausalLM.from_pretrained(model, config=config, dtype=torch.bfloat16,
-                                                  attn_implementation=attention,
-                                                  device_map=None if zero3 else torch.device(device))
-    del hf_ds_config
-    return loaded
+
+def local_folder(model: str) -> Path:
+    """The folder of a pretrained model: the path itself, or the hub's cached download of an id."""
+    if Path(model).is_dir():
+        return Path(model)
+    from huggingface_hub import snapshot_download
+
+    return Path(snapshot_download(model, allow_patterns=["*.json", "*.safetensors", "tokenizer.model"]))
+
+
+def load_weights(module: torch.nn.Module, folder: Path, zero3: bool) -> int:
+    """Copy the safetensors weights of ``folder`` into ``module``'s parameters (under ZeRO-3: each parameter
+    gathered, filled on rank 0, partitioned again); returns the number of tensors loaded. Every parameter must
+    be in the checkpoint."""
+    import deepspeed
+    from safetensors import safe_open
+
+    files = sorted(folder.glob("*.safetensors"))
+    if not files:
+        raise missing_path("safetensors weights (--model)", str(folder), "give a Hugging Face-format folder with "
+                           "*.safetensors weights (save_pretrained(..., safe_serialization=True))")
+    params = dict(module.named_parameters())
+    rank0 = not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0
+    loaded: set[str] = set()
+    for file in files:
+        with safe_open(str(file), framework="pt") as weights:
+            for name in weights.keys():
+                target = params.get(name)
+                if target is None:
+                    continue
+                if zero3:
+                    with deepspeed.zero.GatheredParameters([target], modifier_rank=0), torch.no_grad():
+                        if rank0:
+                            target.data.copy_(weights.get_tensor(name))
+                else:
+                    with torch.no_grad():
+                        target.data.copy_(weights.get_tensor(name))
+                loaded.add(name)
+    missing = sorted(set(params) - loaded)
+    if missing:
+        raise WorkloadError("other", f"{folder}: the checkpoint has no weights for {len(missing)} parameter(s), e.g."
+                                     f" {', '.join(missing[:3])}", "give the checkpoint of this model's architecture")
+    return len(loaded)
 
 
 def count_params(module: torch.nn.Module) -> int:

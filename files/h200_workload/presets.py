@@ -45,7 +45,12 @@ def size_class(n_params: int) -> str:
     return "7b" if n_params <= 10e9 else "13b" if n_params <= 30e9 else "70b"
 
 
-def seed(n_params: int, world_size: int) -> Settings:
+def seed(n_params: int, world_size: int, hidden: int | None = None, layers: int | None = None,
+         gpu_bytes: float | None = None) -> Settings:
+    """The owners' config for the model's size, as written: ZeRO stage, offload, accumulation, global batch, and
+    activation checkpointing of every layer (the owners list it among their DeepSpeed settings for every size).
+    Where the owners' figures cannot hold on this world size (a global batch that leaves less than one row per
+    micro-step, a step that does not fit the GPU's memory) ``notes`` says so with the numbers."""
     cls = size_class(n_params)
     config = json.loads((CONFIG_DIR / f"ds_config_{cls}.json").read_text())
     config.pop("_comment", None)
@@ -54,18 +59,33 @@ def seed(n_params: int, world_size: int) -> Settings:
     global_batch = config["train_batch_size"]
     exact = global_batch / (accum * world_size)
     micro = max(1, int(exact))
-    notes = [f"seed: owners' ds_config_{cls}.json (global batch {global_batch}, accumulation {accum})"]
+    notes = [f"seed: owners' ds_config_{cls}.json (global batch {global_batch}, accumulation {accum},"
+             f" ZeRO-{zero['stage']}, activation checkpointing on every layer)"]
     if micro != exact:
-        notes.append(f"seed: {global_batch} / ({accum} x {world_size} ranks) = {exact:g} is not a whole number >= 1:"
-                     f" micro-batch {micro}, so the global batch is {micro * accum * world_size}, not {global_batch}")
+        notes.append(f"seed: the owners' global batch cannot hold on {world_size} ranks: {global_batch} / ({accum} x"
+                     f" {world_size} ranks) = {exact:g} rows per micro-step{' < 1' if exact < 1 else ''}; micro-batch"
+                     f" {micro}, so the global batch is {micro * accum * world_size} rows of {SEED_SEQ_LEN} tokens,"
+                     f" not {global_batch}")
     offload = "none"
     if "offload_param" in zero:
         offload = "optimizer+param"
     elif "offload_optimizer" in zero:
         offload = "optimizer"
-    return Settings(preset="seed", seq_len=512, micro_batch_size=micro, grad_accum=accum, zero_stage=zero["stage"],
-                    offload=offload, checkpoint_layers=0 if cls == "7b" else -1, liger=False, base_config=config,
+    if offload == "none" and hidden and layers and gpu_bytes:
+        peak = zero3_peak_bytes(n_params, world_size, hidden, layers, micro * SEED_SEQ_LEN, layers)
+        if peak > gpu_bytes:
+            notes.append(f"seed: the owners' ds_config_{cls}.json does not fit {world_size} GPU(s) of"
+                         f" {gpu_bytes / 1e9:.0f} GB: ZeRO-3 without offload keeps {ZERO3_BYTES_PER_PARAM} B x"
+                         f" {n_params / 1e9:.2f}e9 parameters / {world_size} ranks ="
+                         f" {ZERO3_BYTES_PER_PARAM * n_params / world_size / 1e9:.0f} GB per GPU; predicted peak"
+                         f" {peak / 1e9:.0f} GB with {micro} x {SEED_SEQ_LEN} tokens per micro-step"
+                         f" (presets.zero3_peak_bytes)")
+    return Settings(preset="seed", seq_len=SEED_SEQ_LEN, micro_batch_size=micro, grad_accum=accum,
+                    zero_stage=zero["stage"], offload=offload, checkpoint_layers=-1, liger=False, base_config=config,
                     notes=notes)
+
+
+SEED_SEQ_LEN = 512  # the Stanford Alpaca recipe's max length
 
 
 # GPU memory of a ZeRO-3 step without offload, per rank (bytes): the model the tuned preset plans with where

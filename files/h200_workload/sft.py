@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from h200_workload import affinity, attention, compat, flops, launch, models, presets
-from h200_workload.data import PreparedData, load_prepared
+from h200_workload.data import PreparedData, check_own_tokenizer, load_prepared
 from h200_workload.errors import WorkloadError, classify
 
 FLOPS_CONVENTION = ("6*N per token, N = all parameters incl. embeddings (PaLM app. B / nanoGPT); "
@@ -93,7 +93,8 @@ def choose_settings(args: argparse.Namespace, n_params: int, world_size: int, de
     """The preset's settings with the command line's overrides applied (each override noted). With the model's
     shape and the GPU's memory the tuned preset plans ZeRO-3 from memory (presets.plan_zero3)."""
     if args.preset == "seed":
-        s = presets.seed(n_params, world_size)
+        s = presets.seed(n_params, world_size, hidden=shape.hidden_size if shape else None,
+                         layers=shape.num_layers if shape else None, gpu_bytes=gpu_bytes)
     else:
         s = presets.tuned(args.model, n_params, world_size, device, hidden=shape.hidden_size if shape else None,
                           layers=shape.num_layers if shape else None, gpu_bytes=gpu_bytes)
@@ -223,6 +224,8 @@ def train(run: Run, metrics: TextIO | None) -> None:
                    seq_len=s.seq_len, grad_accum=s.grad_accum, notes=s.notes, offload_ratio=s.offload_ratio)
     data = load_prepared(args.data, s.seq_len)
     summary["data"] = {k: data.meta[k] for k in ("key", "source", "tokenizer", "records", "rows", "fill_ratio")}
+    if args.model not in models.SHAPES:
+        check_own_tokenizer(data.meta, args.model)
     shape, config = models.resolve_shape(args.model, data.meta["vocab_size"], s.seq_len)
     kernel, kernel_why = attention.choose(args.attention, device, s.seq_len)
     summary.update(attention=kernel, attention_reason=kernel_why)

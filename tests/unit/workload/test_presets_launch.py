@@ -14,7 +14,18 @@ def test_seed_micro_batch_follows_from_the_owners_global_batch() -> None:
     assert presets.seed(6.7e9, 8).micro_batch_size == 8
     big = presets.seed(69e9, 64)  # 256 / (16 x 64) = 0.25: not whole
     assert big.micro_batch_size == 1 and big.offload == "optimizer+param" and big.checkpoint_layers == -1
-    assert any("0.25" in note and "1024" in note for note in big.notes)
+    assert any("0.25 rows per micro-step < 1" in note and "1024" in note for note in big.notes)
+    # the owners list activation checkpointing among their settings for every size
+    assert [presets.seed(n, 8).checkpoint_layers for n in (6.7e9, 13e9, 69e9)] == [-1, -1, -1]
+
+
+def test_seed_notes_where_the_owners_config_cannot_fit_the_gpu() -> None:
+    seven = 6_738_415_616
+    one = presets.seed(seven, 1, hidden=4096, layers=32, gpu_bytes=80e9)  # an 80 GB GPU: 108 GB of state alone
+    assert any("does not fit 1 GPU(s) of 80 GB" in n and "108 GB per GPU" in n for n in one.notes)
+    sixteen = presets.seed(seven, 16, hidden=4096, layers=32, gpu_bytes=150.8e9)  # 4 x 512 tokens, 7 GB of state
+    assert not any("does not fit" in n for n in sixteen.notes)
+    assert one.micro_batch_size == 64 and sixteen.micro_batch_size == 4
     assert presets.seed(13e9, 8).base_config["zero_optimization"]["reduce_bucket_size"] == 50_000_000
 
 

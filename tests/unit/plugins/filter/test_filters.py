@@ -16,8 +16,10 @@ ALIASES = {"node001": "hgx-0001", "node002": "hgx-0002", "node003": "hgx-0003"}
 
 
 def test_launch_argv_under_pdsh_passes_the_ssh_port_to_the_deepspeed_launcher():
-    argv = LAUNCH["launch_argv"]("pdsh", ["a", "b"], 8, hostfile="/h", ssh_port=44222, master_port=29501)
-    assert argv[:5] == ["deepspeed", "--hostfile", "/h", "--ssh_port", "44222"] and argv[-1] == "--module"
+    argv = LAUNCH["launch_argv"]("pdsh", ["a", "b"], 8, python="/opt/py", hostfile="/h", ssh_port=44222,
+                                 master_port=29501)
+    assert argv[:7] == ["/opt/py", "-m", "deepspeed.launcher.runner", "--hostfile", "/h", "--ssh_port", "44222"]
+    assert argv[-1] == "--module"
     assert LAUNCH["launch_argv"]("slurm", ["a"], 1, python="/opt/py")[-2:] == ["/opt/py", "-m"]
     with pytest.raises(AnsibleFilterError, match="launcher 'mpi' is not one of slurm, pdsh"):
         LAUNCH["launch_argv"]("mpi", ["a"], 1)
@@ -62,7 +64,16 @@ def test_host_list_filters():
         SELECTION["node_alias"](ALIASES, "hgx-0009")
     assert SELECTION["deepspeed_hostfile"](["a", "b"], 8) == "a slots=8\nb slots=8\n"
     assert SELECTION["slurm_nodelist"](["a", "b"]) == "a,b"
-    assert SELECTION["etc_hosts_lines"](ALIASES, {"hgx-0001": "10.0.0.1"}) == ["10.0.0.1 hgx-0001 node001"]
+    addresses = {"hgx-0001": "10.0.0.1", "hgx-0002": "10.0.0.2", "hgx-0003": "10.0.0.3"}
+    assert SELECTION["etc_hosts_lines"](ALIASES, addresses)[0] == "10.0.0.1 hgx-0001 node001"
+    with pytest.raises(AnsibleFilterError, match=r"hgx-0002 \(node002\) has no IP address"):
+        SELECTION["etc_hosts_lines"](ALIASES, {"hgx-0001": "10.0.0.1"})
+    hostvars = {h: {"ansible_host": a} for h, a in addresses.items()}
+    assert SELECTION["node_alias_lines"](ALIASES, hostvars, {"hgx-0003": "10.9.9.9"})[-1] == "10.9.9.9 hgx-0003 node003"
+    checks = SELECTION["node_alias_checks"](["10.0.0.1 hgx-0001 node001", "10.0.0.2 hgx-0002 node002"],
+                                            ["10.0.0.1       node001 hgx-0001", ""])
+    assert [(c["name"], c["status"]) for c in checks] == [("alias node001", "pass"), ("alias node002", "fail")]
+    assert checks[1]["detail"] == "node002 resolves to nothing, expected 10.0.0.2"
     configs = SELECTION["sweep_configs"]([1, 2], [], 8, 8)
     assert [(c["nodes"], c["label"]) for c in configs] == [(1, "n1"), (2, "n2")]
 
@@ -76,6 +87,6 @@ def test_roce_qos_filters():
 
 def test_run_record_filters_are_the_functions_the_roles_name():
     assert set(RECORDS) == {"json_records", "last_json_record", "json_object", "setting_errors", "recorded_phases",
-                            "telemetry_label", "collective_line"}
+                            "telemetry_label", "collective_line", "loaded_nccl"}
     assert RECORDS["json_object"]('{"status": "ok"}') == {"status": "ok"}
     assert RECORDS["telemetry_label"]("sft", "n2") == "sft-n2"

@@ -63,7 +63,8 @@ def test_the_same_version_from_torchs_bundled_copy_is_not_the_built_one():
               "loaded": nccl_output.loaded_nccl(log)}
     built = run_dir.build("sft_nccl", dict(common, preloaded="/opt/nccl/2.28.9/lib/libnccl.so.2", libraries=[
         {"rank": 0, "host": "vm", "path": "/opt/nccl/2.28.9/lib/libnccl.so.2.28.9"},
-        {"rank": 1, "host": "vm", "path": "/opt/nccl/2.28.9/lib/libnccl.so.2.28.9"}]))
+        {"rank": 1, "host": "vm", "path": "/opt/nccl/2.28.9/lib/libnccl.so.2.28.9"},
+        {"rank": 2, "host": "vm", "path": None}, "not a record"]))
     assert built["nodes"][0]["match"] is True
     assert built["nodes"][0]["library"] == ["/opt/nccl/2.28.9/lib/libnccl.so.2.28.9"]
     bundled = "/opt/venv/lib/python3.12/site-packages/nvidia/nccl/lib/libnccl.so.2"

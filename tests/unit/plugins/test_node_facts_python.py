@@ -90,3 +90,28 @@ def test_an_interpreter_that_does_not_answer_fails_the_pins(tmp_path):
     assert env["python_pinned"] == {}
     check = nf.check_packages(env, {"torch": "2.3.1"}, "h200_package_pins")
     assert check["status"] == "fail" and "did not answer" in check["detail"]
+
+
+def test_the_module_returns_the_interpreter_and_adds_the_python_and_packages_checks(monkeypatch, tmp_path):
+    """node_facts' main(): h200_python with explicit pins (real commands: absent programs are reported absent)."""
+    from ansible_collections.spectrumx.h200_benchmark.plugins.modules import node_facts as module
+    from module_harness import run_module
+
+    installed = subprocess.run([sys.executable, "-c", "import importlib.metadata as m; print(m.version('pyyaml'))"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    args = {"gather": ["preflight"], "python": sys.executable, "package_pins": {"PyYAML": installed},
+            "env_record": str(tmp_path / "no-record.json"), "min_free_gb": 0, "fail_on_absent": False,
+            "expected_gpus": 0}
+    failed, result = run_module(monkeypatch, module.main, args)
+    assert not failed and result["python"] == sys.executable and "environment" not in result
+    checks = {c["name"]: c for c in result["preflight"]["checks"]}
+    assert checks["python"] == {"name": "python", "status": "pass", "detail": "%s (from h200_python)" % sys.executable}
+    assert checks["packages"]["status"] == "pass" and checks["packages"]["detail"].endswith(
+        "(pins from h200_package_pins)")
+    # no h200_python and no record: no interpreter, the python check fails and so does the node
+    failed, result = run_module(monkeypatch, module.main, dict(args, python=None, package_pins={},
+                                                               gather=["environment", "preflight"]))
+    assert not failed and result["python"] is None and result["preflight"]["ok"] is False
+    assert result["environment"]["python"]["path"] == "not present"
+    assert "no-record.json (the conda role's record) is absent" in result["environment"]["python"]["source"]
+    assert {c["name"]: c["status"] for c in result["preflight"]["checks"]}["python"] == "fail"

@@ -159,3 +159,38 @@ def test_model_problems_of_a_local_folder(tmp_path: Path) -> None:
     folder = _tiny_model(tmp_path / "m")
     (folder / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {"a": "model-2.safetensors"}}))
     assert sources.model_problems(str(folder)) == ["model-2.safetensors missing"]
+
+
+@pytest.mark.parametrize(("inputs", "expected"), [
+    ({"h200_model_hub_endpoint": "hub.local"}, "h200_model_hub_endpoint=hub.local is not accepted"),
+    ({"h200_model_revision": "main; rm"}, "h200_model_revision=main; rm is not accepted"),
+    ({"h200_sft_data_source": "/data/alpaca.json"}, ""),
+])
+def test_hub_settings_are_refused_by_name(inputs: dict[str, str], expected: str) -> None:
+    good = {"h200_sft_data_source": "synth", "h200_model_hub_endpoint": "https://huggingface.co",
+            "h200_model_revision": "main", "h200_model_fetch": "master", "h200_sft_tokenizer": "auto"}
+    errors = sources.source_errors("meta-llama/Llama-2-7b-hf", SHAPES, **dict(good, **inputs))
+    assert (expected in " ".join(errors)) if expected else errors == []
+
+
+def test_a_shapes_tokenizer_of_another_form_is_refused() -> None:
+    errors = sources.source_errors("tiny", SHAPES, h200_sft_data_source="synth", h200_sft_tokenizer="bpe 8000")
+    assert errors == ["h200_sft_tokenizer=bpe 8000 is not accepted: give auto, train-bpe:VOCAB, a Hugging Face "
+                      "tokenizer id or an absolute path"]
+    # an Alpaca file already on every node is read where it is
+    paths = sources.sft_paths("tiny", SHAPES, "auto", "/n", 128, "/data/alpaca.json", 1000)
+    assert paths["data_file"] == "/data/alpaca.json"
+
+
+def test_an_empty_model_folder_names_each_thing_it_lacks(tmp_path: Path) -> None:
+    assert sources.model_problems(str(tmp_path)) == [
+        "no config.json", "no tokenizer (tokenizer.json or tokenizer.model)",
+        "no weights (*.safetensors or pytorch_model*.bin)"]
+
+
+@pytest.mark.parametrize("content", ["[]", "{}"])
+def test_alpaca_json_that_is_not_a_list_of_records_is_refused(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "a.json"
+    path.write_text(content)
+    with pytest.raises(sources.SourceError, match=r"h200_sft_alpaca_url: .* is not a non-empty JSON list"):
+        sources.alpaca_records(str(path), "h200_sft_alpaca_url")

@@ -7,11 +7,13 @@ from ansible_collections.spectrumx.h200_benchmark.plugins.filter import launch a
 from ansible_collections.spectrumx.h200_benchmark.plugins.filter import node_selection as selection_filters
 from ansible_collections.spectrumx.h200_benchmark.plugins.filter import roce_qos as qos_filters
 from ansible_collections.spectrumx.h200_benchmark.plugins.filter import run_records as record_filters
+from ansible_collections.spectrumx.h200_benchmark.plugins.filter import sources as source_filters
 
 LAUNCH = launch_filters.FilterModule().filters()
 SELECTION = selection_filters.FilterModule().filters()
 QOS = qos_filters.FilterModule().filters()
 RECORDS = record_filters.FilterModule().filters()
+SOURCES = source_filters.FilterModule().filters()
 ALIASES = {"node001": "hgx-0001", "node002": "hgx-0002", "node003": "hgx-0003"}
 
 
@@ -90,3 +92,10 @@ def test_run_record_filters_are_the_functions_the_roles_name():
                             "telemetry_label", "collective_line", "loaded_nccl"}
     assert RECORDS["json_object"]('{"status": "ok"}') == {"status": "ok"}
     assert RECORDS["telemetry_label"]("sft", "n2") == "sft-n2"
+
+
+def test_source_filters_are_the_functions_the_roles_name():
+    assert set(SOURCES) == {"model_kind", "source_errors", "hub_cache_name", "sft_paths"}
+    assert SOURCES["model_kind"]("meta-llama/Llama-2-7b-hf", ["tiny"]) == "hub"
+    assert SOURCES["model_kind"]("tiny", ["tiny"]) == "shape"
+    assert SOURCES["hub_cache_name"]("meta-llama/Llama-2-7b-hf") == "models--meta-llama--Llama-2-7b-hf"

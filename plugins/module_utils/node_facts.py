@@ -406,7 +406,8 @@ def resolve_python(root, python, env_record_path):
     record, reason = None, ""
     text = _read(root, env_record_path.lstrip("/")) if env_record_path else None
     if text is None:
-        reason = "%s (the conda role's record) is absent" % env_record_path if env_record_path else "no record path"
+        reason = ("%s (the conda role's record) is absent" % env_record_path if env_record_path
+                  else "no record of the conda role given")
     else:
         try:
             record = json.loads(text)

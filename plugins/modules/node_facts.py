@@ -40,9 +40,10 @@ options:
       - Empty - the interpreter named by the conda role's record at O(env_record); returned as C(python).
     type: path
   env_record:
-    description: The record the conda role writes (C(python), the environment's interpreter, and C(pins)).
+    description:
+      - The record the conda role writes (C(python), the environment's interpreter, and C(pins)); the benchmark role
+        passes its C(h200_env_record_path). Unset - no record is read.
     type: path
-    default: /var/lib/spectrumx/conda_packages.json
   package_pins:
     description:
       - Distribution name to version that the interpreter must hold (a local label such as C(+cu121) matches);
@@ -157,7 +158,7 @@ def main():
                 type="list", elements="str", choices=["environment", "preflight"], default=["environment", "preflight"]
             ),
             python=dict(type="path"),
-            env_record=dict(type="path", default="/var/lib/spectrumx/conda_packages.json"),
+            env_record=dict(type="path"),
             package_pins=dict(type="dict", default={}),
             nccl_home=dict(type="path"),
             interfaces=dict(type="list", elements="str", default=[]),

@@ -28,7 +28,7 @@ for suite in $suites; do
     sanity) run sanity bash tests/sanity.sh ;;
     build) run collection-build bash tests/collection_build.sh ;;
     molecule) run molecule bash tests/molecule.sh ;;
-    e2e) run e2e pytest -q -p no:cacheprovider tests/e2e ;;
+    e2e) run e2e pytest -q -p no:cacheprovider --durations=15 tests/e2e ;;
     *) echo "unknown suite $suite"; failed=$((failed + 1)) ;;
   esac
 done

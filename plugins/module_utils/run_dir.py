@@ -159,6 +159,19 @@ def _host(data, record):
     return dict(data)
 
 
+def _preflight(data):
+    """A node's preflight checks as node_facts returned them, and the step that brings the SFT model and data
+    (``sft_inputs``: its error, "" when it worked; left out when it did not run) as one more check: a node whose
+    data failed is recorded failed, with the error, where the report and the operator read the checks."""
+    record = _host({k: v for k, v in data.items() if k != "sft_inputs"}, "preflight")
+    if data.get("sft_inputs") is not None:
+        error = str(data["sft_inputs"])
+        check = {"name": "sft_inputs", "status": "fail" if error else "pass",
+                 "detail": error or "model and data ready, data prepared"}
+        record.update(ok=bool(record.get("ok")) and not error, checks=[*(record.get("checks") or []), check])
+    return record
+
+
 def _preflight_failure(data):
     _need(data, ("host", "reason"), "preflight")
     return {"host": data["host"], "ok": False, "reason": data["reason"],
@@ -238,7 +251,7 @@ _BUILDERS = {
     "run": lambda data, env: _run(data, env["collection_version"], env["now"]),
     "phase": lambda data, env: _phase(data, env["now"]),
     "env": lambda data, env: _host(data, "env"),
-    "preflight": lambda data, env: _host(data, "preflight"),
+    "preflight": lambda data, env: _preflight(data),
     "preflight_failure": lambda data, env: _preflight_failure(data),
     "counters": lambda data, env: _counters(data),
     "collective": lambda data, env: _collective(data),

@@ -63,6 +63,23 @@ def test_records_have_the_contract_shape():
                         "wrapped": [], "reset": [], "absent": []}
 
 
+def test_preflight_record_carries_the_sft_data_step_as_a_check():
+    """preflight_checks.yml passes the data step's error ("" when it worked, None when it did not run): a node
+    whose data failed is recorded failed with the error, not "ok" beside a run that left it out."""
+    checks = [{"name": "gpus", "status": "absent", "detail": "no GPU"}]
+    facts = {"host": "a", "ok": True, "checks": checks}
+    failed = run_dir.build("preflight", dict(facts, sft_inputs="SFT model or data failed: data.json is cut off"))
+    assert failed["ok"] is False and "sft_inputs" not in failed
+    assert failed["checks"] == [
+        *checks, {"name": "sft_inputs", "status": "fail", "detail": "SFT model or data failed: data.json is cut off"}]
+    ready = run_dir.build("preflight", dict(facts, sft_inputs=""))
+    assert ready["ok"] is True and ready["checks"][-1]["status"] == "pass"
+    assert run_dir.build("preflight", dict(facts, sft_inputs=None)) == facts
+    # a node that failed its own checks stays failed when its data was ready
+    assert run_dir.build("preflight", dict(facts, ok=False, sft_inputs=""))["ok"] is False
+    assert checks == [{"name": "gpus", "status": "absent", "detail": "no GPU"}]  # the caller's list is not changed
+
+
 def test_collective_records_take_the_peak_by_the_one_rule():
     rows = [{"size_bytes": 8, "out_of_place": {"busbw_gbps": 2.0}, "in_place": {"busbw_gbps": 153243.0}},
             {"size_bytes": 64, "out_of_place": {"busbw_gbps": None}, "in_place": {"busbw_gbps": 3.0}}]

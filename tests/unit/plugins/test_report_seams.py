@@ -39,3 +39,14 @@ def test_cpu_binding_counts_ranks_and_names_those_not_bound():
     assert line == ("CPU binding (n2): 2 of 3 ranks bound to their GPU's NUMA node (NUMA nodes 0, 1); not bound: "
                     "rank 2 on hgx-0002: GPU 0 (0000:18:00.0) reports no NUMA node (-1).")
     assert report.cpu_binding(None) is None and render._cpu_binding({"label": "n1", "cpu_binding": None}) == []
+
+
+def test_cpu_binding_of_every_rank_names_no_exception():
+    binding = report.cpu_binding([{"rank": r, "host": "hgx-0001", "status": "bound", "numa_node": 0} for r in (0, 1)])
+    assert render._cpu_binding({"label": "n1", "cpu_binding": binding}) == [
+        "", "CPU binding (n1): 2 of 2 ranks bound to their GPU's NUMA node (NUMA nodes 0)."]
+
+
+def test_gpu_sweep_without_points_says_why():
+    lines = render._gpu_sweep({"reason": "no 1-GPU configuration succeeded", "points": []})
+    assert lines[-2:] == ["n/a (no 1-GPU configuration succeeded)", ""] and not [ln for ln in lines if "|" in ln]

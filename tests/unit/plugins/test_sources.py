@@ -57,6 +57,10 @@ def test_sft_paths() -> None:
     shape = sources.sft_paths("tiny", SHAPES, "auto", "/n", 128, "synth", 1000)
     assert (shape["model_path"], shape["tokenizer"], shape["data_file"]) == (
         "tiny", "train-bpe:8000", "/n/data/alpaca_synth-1000.json")
+    # a shape with a tokenizer named by the user keeps it, and the prepared data is kept apart by it
+    named = sources.sft_paths("tiny", SHAPES, "train-bpe:4000", "/n", 128, "/data/alpaca.json", 1000)
+    assert (named["tokenizer"], named["data_file"], named["data_dir"]) == (
+        "train-bpe:4000", "/data/alpaca.json", "/n/data/train-bpe_4000-128")
 
 
 def test_git_sha1_is_the_git_blob_id(tmp_path: Path) -> None:

@@ -72,6 +72,9 @@ def test_host_list_filters():
         SELECTION["etc_hosts_lines"](ALIASES, {"hgx-0001": "10.0.0.1"})
     hostvars = {h: {"ansible_host": a} for h, a in addresses.items()}
     assert SELECTION["node_alias_lines"](ALIASES, hostvars, {"hgx-0003": "10.9.9.9"})[-1] == "10.9.9.9 hgx-0003 node003"
+    # a mapped host that is neither in the inventory nor given an address: the whole block is refused, naming it
+    with pytest.raises(AnsibleFilterError, match=r"hgx-0003 \(node003\) has no IP address: got None"):
+        SELECTION["node_alias_lines"](ALIASES, {h: v for h, v in hostvars.items() if h != "hgx-0003"})
     checks = SELECTION["node_alias_checks"](["10.0.0.1 hgx-0001 node001", "10.0.0.2 hgx-0002 node002"],
                                             ["10.0.0.1       node001 hgx-0001", ""])
     assert [(c["name"], c["status"]) for c in checks] == [("alias node001", "pass"), ("alias node002", "fail")]
